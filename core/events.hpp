@@ -1,0 +1,70 @@
+// Normalized market events (SPEC §2): what the feed thread hands the strategy thread.
+//
+// One event is exactly one cache line so a ring slot never straddles two lines and the
+// producer and consumer never share a line while working on different slots.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "core/decimal.hpp"
+#include "core/symbol_table.hpp"
+
+namespace tp {
+
+enum class Side : uint8_t { Buy = 0, Sell = 1 };
+constexpr Side opposite(Side s) noexcept { return s == Side::Buy ? Side::Sell : Side::Buy; }
+constexpr const char* side_name(Side s) noexcept { return s == Side::Buy ? "buy" : "sell"; }
+
+enum class EventKind : uint8_t { BookTop = 0, Trade = 1 };
+
+struct BookTop {
+  Fixed bid_px;
+  Fixed bid_qty;
+  Fixed ask_px;
+  Fixed ask_qty;
+  uint64_t venue_seq;  // Binance "u" (order book update id); Coinbase "sequence"
+};
+
+struct Trade {
+  Fixed px;
+  Fixed qty;
+  uint64_t trade_id;
+  Side aggressor;  // side of the taker: Binance m=true means the buyer was the maker -> Sell
+};
+
+struct alignas(64) MarketEvent {
+  int64_t exch_ts_ns;  // venue event time (SPEC §9.1); bookTicker: the receive time
+  int64_t recv_ts_ns;  // capture/receive time of the packet that completed the message
+  union {
+    BookTop book;
+    Trade trade;
+  };
+  SymbolId symbol_id;
+  EventKind kind;
+};
+
+static_assert(sizeof(MarketEvent) == 64, "a market event is one cache line");
+static_assert(std::is_trivially_copyable_v<MarketEvent>);
+
+inline MarketEvent make_book_top(SymbolId sym, const BookTop& b, int64_t exch_ts, int64_t recv_ts) noexcept {
+  MarketEvent e{};
+  e.exch_ts_ns = exch_ts;
+  e.recv_ts_ns = recv_ts;
+  e.book = b;
+  e.symbol_id = sym;
+  e.kind = EventKind::BookTop;
+  return e;
+}
+
+inline MarketEvent make_trade(SymbolId sym, const Trade& t, int64_t exch_ts, int64_t recv_ts) noexcept {
+  MarketEvent e{};
+  e.exch_ts_ns = exch_ts;
+  e.recv_ts_ns = recv_ts;
+  e.trade = t;
+  e.symbol_id = sym;
+  e.kind = EventKind::Trade;
+  return e;
+}
+
+}  // namespace tp

@@ -1,0 +1,96 @@
+// Orders and execution reports: what the strategy thread and the gateway thread exchange.
+//
+// Plain structs of one cache line each (ring slots). Prices and quantities are Fixed (1e-8).
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "core/events.hpp"
+
+namespace tp {
+
+enum class OrderType : uint8_t { Market = 0, Limit = 1 };
+constexpr const char* order_type_name(OrderType t) noexcept { return t == OrderType::Market ? "market" : "limit"; }
+
+enum class OrderReason : uint8_t { ProfitTake = 0, LossLimit = 1, Operator = 2 };
+constexpr const char* order_reason_name(OrderReason r) noexcept {
+  switch (r) {
+    case OrderReason::ProfitTake: return "profit_take";
+    case OrderReason::LossLimit: return "loss_limit";
+    case OrderReason::Operator: return "operator";
+  }
+  return "unknown";
+}
+
+// SPEC §9.16 reject reasons, in the order the pre-trade check evaluates them.
+enum class RejectReason : uint8_t {
+  None = 0,
+  State,
+  MaxQty,
+  MaxNotional,
+  PriceBand,
+  MaxOpenOrders,
+  RateLimit,
+  Duplicate,
+  Venue,  // the venue itself refused the order
+};
+constexpr const char* reject_reason_name(RejectReason r) noexcept {
+  switch (r) {
+    case RejectReason::None: return "none";
+    case RejectReason::State: return "state";
+    case RejectReason::MaxQty: return "max_qty";
+    case RejectReason::MaxNotional: return "max_notional";
+    case RejectReason::PriceBand: return "price_band";
+    case RejectReason::MaxOpenOrders: return "max_open_orders";
+    case RejectReason::RateLimit: return "rate_limit";
+    case RejectReason::Duplicate: return "duplicate";
+    case RejectReason::Venue: return "venue";
+  }
+  return "unknown";
+}
+
+enum class TradingState : uint8_t { Active = 0, Reducing = 1, Halted = 2 };
+constexpr const char* trading_state_name(TradingState s) noexcept {
+  switch (s) {
+    case TradingState::Active: return "ACTIVE";
+    case TradingState::Reducing: return "REDUCING";
+    case TradingState::Halted: return "HALTED";
+  }
+  return "UNKNOWN";
+}
+
+struct alignas(64) OrderRequest {
+  uint64_t client_order_id;
+  int64_t decision_ts_ns;  // engine clock at the decision (SPEC §9.1)
+  Fixed qty;               // > 0
+  Fixed price;             // limit price; 0 for market orders
+  Fixed ref_px;            // the touch the order is expected to fill at (pre-trade notional check)
+  SymbolId symbol_id;
+  Side side;
+  OrderType type;
+  OrderReason reason;
+  uint8_t level;           // profit-taking level, 1-based; 0 when not a profit take
+  bool reduces;            // the order reduces |position| (allowed in REDUCING/HALTED)
+};
+static_assert(sizeof(OrderRequest) == 64);
+static_assert(std::is_trivially_copyable_v<OrderRequest>);
+
+enum class ExecKind : uint8_t { Fill = 0, Reject = 1, Cancel = 2 };
+
+struct alignas(64) ExecReport {
+  uint64_t client_order_id;
+  int64_t ts_ns;   // engine clock when the venue acted (fill: the book top it filled against)
+  Fixed qty;       // filled quantity (Fill)
+  Fixed price;     // fill price (Fill)
+  Fixed fee;       // rounded half away from zero to 1e-8 (SPEC §9.8)
+  SymbolId symbol_id;
+  Side side;
+  ExecKind kind;
+  RejectReason reason;  // Reject only
+  bool last;            // no further reports will follow for this order
+};
+static_assert(sizeof(ExecReport) == 64);
+static_assert(std::is_trivially_copyable_v<ExecReport>);
+
+}  // namespace tp
