@@ -16,7 +16,9 @@ enum class Side : uint8_t { Buy = 0, Sell = 1 };
 constexpr Side opposite(Side s) noexcept { return s == Side::Buy ? Side::Sell : Side::Buy; }
 constexpr const char* side_name(Side s) noexcept { return s == Side::Buy ? "buy" : "sell"; }
 
-enum class EventKind : uint8_t { BookTop = 0, Trade = 1 };
+// Clock: a valid message for a configured symbol that moves only the engine clock (a Binance
+// depthUpdate before an order book exists, SPEC §9.5 and §9.14). Its symbol_id may be kNoSymbol.
+enum class EventKind : uint8_t { BookTop = 0, Trade = 1, Clock = 2 };
 
 struct BookTop {
   Fixed bid_px;
@@ -64,6 +66,15 @@ inline MarketEvent make_trade(SymbolId sym, const Trade& t, int64_t exch_ts, int
   e.trade = t;
   e.symbol_id = sym;
   e.kind = EventKind::Trade;
+  return e;
+}
+
+inline MarketEvent make_clock(SymbolId sym, int64_t exch_ts, int64_t recv_ts) noexcept {
+  MarketEvent e{};
+  e.exch_ts_ns = exch_ts;
+  e.recv_ts_ns = recv_ts;
+  e.symbol_id = sym;
+  e.kind = EventKind::Clock;
   return e;
 }
 

@@ -60,7 +60,7 @@ constexpr const char* trading_state_name(TradingState s) noexcept {
   return "UNKNOWN";
 }
 
-struct alignas(64) OrderRequest {
+struct OrderRequest {
   uint64_t client_order_id;
   int64_t decision_ts_ns;  // engine clock at the decision (SPEC §9.1)
   Fixed qty;               // > 0
@@ -73,10 +73,46 @@ struct alignas(64) OrderRequest {
   uint8_t level;           // profit-taking level, 1-based; 0 when not a profit take
   bool reduces;            // the order reduces |position| (allowed in REDUCING/HALTED)
 };
-static_assert(sizeof(OrderRequest) == 64);
+static_assert(sizeof(OrderRequest) <= 56, "an order must fit a GatewayMsg next to its tag");
 static_assert(std::is_trivially_copyable_v<OrderRequest>);
 
-enum class ExecKind : uint8_t { Fill = 0, Reject = 1, Cancel = 2 };
+// The latest top of book of one symbol, forwarded by the strategy to a gateway whose venue needs
+// market data (the simulated venue), in the same order the strategy saw it.
+struct BookTopUpdate {
+  int64_t engine_ts_ns;  // engine clock after this event (SPEC §9.1)
+  int64_t exch_ts_ns;
+  Fixed bid_px;
+  Fixed bid_qty;
+  Fixed ask_px;
+  Fixed ask_qty;
+  SymbolId symbol_id;
+};
+
+struct StateUpdate {
+  int64_t ts_ns;
+  TradingState state;
+};
+
+enum class GatewayMsgKind : uint8_t {
+  Order = 0,
+  BookTop = 1,
+  State = 2,
+  EndOfData = 3,  // no more market data: answer with an ExecKind::EndOfData report once drained
+};
+
+// Ring B slot: strategy -> gateway.
+struct alignas(64) GatewayMsg {
+  GatewayMsgKind kind;
+  union {
+    OrderRequest order;
+    BookTopUpdate book;
+    StateUpdate state;
+  };
+};
+static_assert(sizeof(GatewayMsg) == 64);
+static_assert(std::is_trivially_copyable_v<GatewayMsg>);
+
+enum class ExecKind : uint8_t { Fill = 0, Reject = 1, Cancel = 2, EndOfData = 3 };
 
 struct alignas(64) ExecReport {
   uint64_t client_order_id;

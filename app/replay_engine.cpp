@@ -1,0 +1,232 @@
+#include "app/replay_engine.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/journal.hpp"
+#include "core/rings.hpp"
+#include "core/strategy.hpp"
+#include "core/symbol_table.hpp"
+#include "core/thread_affinity.hpp"
+#include "exec/order_gateway.hpp"
+#include "exec/sim_venue.hpp"
+#include "feed/binance_normalizer.hpp"
+#include "feed/capture_decoder.hpp"
+#include "feed/feed_stage.hpp"
+#include "feed/message_dump.hpp"
+
+namespace tp {
+namespace {
+
+using Gateway = OrderGateway<SimVenue>;
+
+// Everything a run owns, built before any stage starts (all allocation happens here).
+struct Pipeline {
+  const Config& cfg;
+  SymbolTable symbols;
+  std::unique_ptr<EventRing> ring_a = std::make_unique<EventRing>();
+  std::unique_ptr<GatewayRing> ring_b = std::make_unique<GatewayRing>();
+  std::unique_ptr<ExecRing> ring_c = std::make_unique<ExecRing>();
+  std::unique_ptr<JournalRing> ring_d = std::make_unique<JournalRing>();
+  feed::NormalizerStats norm_stats;
+  feed::CaptureDecoder decoder;
+  feed::BinanceNormalizer normalizer;
+  std::unique_ptr<feed::MessageDump> dump;
+  SimVenue venue;
+  Gateway gateway;
+  Strategy strategy;
+  JournalWriter journal;
+
+  Pipeline(const Config& c, const ReplayOptions& opt)
+      : cfg(c),
+        symbols(c.symbol_names()),
+        normalizer(symbols, norm_stats),
+        venue(c.sim, symbols.size()),
+        gateway(c.risk, venue, *ring_b, *ring_c, c.threads.wait),
+        strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true),
+        journal(opt.journal_path, symbols) {
+    if (c.venue_format != VenueFormat::Binance)
+      throw ConfigError("venue.format = \"coinbase\" is not supported by this build yet (only \"binance\")");
+    if (opt.dump_messages_path) dump = std::make_unique<feed::MessageDump>(*opt.dump_messages_path);
+  }
+
+  void open_capture(const std::string& path) {
+    std::string err;
+    if (!decoder.open(path, err)) throw RunError("cannot read capture '" + path + "': " + err);
+  }
+
+  void drain_journal() {
+    JournalRecord r;
+    while (ring_d->try_pop(r)) journal.write(r);
+  }
+};
+
+// Deterministic mode: the feed's sink runs the rest of the pipeline to completion for each event.
+struct DirectSink {
+  Pipeline& p;
+  void on_event(const MarketEvent& ev) noexcept {
+    Gateway& g = p.gateway;
+    p.strategy.on_market(ev, [&g]() noexcept { g.drain(); });
+    // Orders the rules just sent are filled before the next market event (SPEC §6).
+    g.drain();
+    p.strategy.drain_exec();
+    JournalRecord r;
+    while (p.ring_d->try_pop(r)) p.journal.write(r);
+  }
+};
+
+// Threaded mode: the feed thread only publishes.
+struct RingSink {
+  EventRing& ring;
+  WaitKind wait;
+  void on_event(const MarketEvent& ev) noexcept { push_wait(ring, ev, wait); }
+};
+
+void place_thread(const char* name, int cpu, std::vector<std::string>& warnings, std::mutex& mu) {
+  name_current_thread(name);
+  const std::string err = pin_current_thread(cpu);
+  if (!err.empty()) {
+    const std::lock_guard<std::mutex> lock(mu);
+    warnings.push_back(std::string(name) + " thread runs unpinned: " + err);
+  }
+}
+
+uint64_t run_deterministic(Pipeline& p, const ReplayOptions& opt) {
+  DirectSink sink{p};
+  feed::FeedStage<feed::BinanceNormalizer, DirectSink> stage(p.decoder, p.normalizer, p.dump.get(), sink);
+  for (const auto& path : opt.captures) {
+    p.open_capture(path);
+    while (stage.step()) {
+    }
+  }
+  p.strategy.send_end_of_data();
+  p.gateway.drain();
+  p.strategy.drain_exec();
+  p.drain_journal();
+  return stage.events();
+}
+
+uint64_t run_threaded(Pipeline& p, const ReplayOptions& opt, std::vector<std::string>& warnings) {
+  const ThreadsConfig& tc = p.cfg.threads;
+  std::mutex warn_mu;
+  std::atomic<bool> feed_done{false};
+  std::atomic<bool> strategy_done{false};
+  std::atomic<uint64_t> events{0};
+  std::string feed_error;
+
+  // Open the first capture here so a bad path fails before any thread starts.
+  p.open_capture(opt.captures.front());
+
+  std::thread feed([&] {
+    place_thread("tp-feed", tc.feed_cpu, warnings, warn_mu);
+    RingSink sink{*p.ring_a, tc.wait};
+    feed::FeedStage<feed::BinanceNormalizer, RingSink> stage(p.decoder, p.normalizer, p.dump.get(), sink);
+    try {
+      for (std::size_t i = 0; i < opt.captures.size(); ++i) {
+        if (i != 0) p.open_capture(opt.captures[i]);
+        while (stage.step()) {
+        }
+      }
+    } catch (const std::exception& e) {
+      feed_error = e.what();
+    }
+    events.store(stage.events(), std::memory_order_relaxed);
+    feed_done.store(true, std::memory_order_release);
+  });
+
+  std::thread strategy([&] {
+    place_thread("tp-strategy", tc.strategy_cpu, warnings, warn_mu);
+    Waiter w(tc.wait);
+    MarketEvent ev;
+    bool eod_sent = false;
+    auto no_settle = []() noexcept {};
+    for (;;) {
+      if (p.ring_a->try_pop(ev)) {
+        p.strategy.on_market(ev, no_settle);
+        w.reset();
+        continue;
+      }
+      p.strategy.drain_exec();
+      // feed_done is read before the final emptiness check so no event published before it
+      // can be missed.
+      if (feed_done.load(std::memory_order_acquire) && p.ring_a->empty()) {
+        if (!eod_sent) {
+          p.strategy.send_end_of_data();
+          eod_sent = true;
+        }
+        if (p.strategy.end_of_data_acknowledged()) break;
+      }
+      w.idle();
+    }
+    strategy_done.store(true, std::memory_order_release);
+  });
+
+  std::thread gateway([&] {
+    place_thread("tp-gateway", tc.gateway_cpu, warnings, warn_mu);
+    Waiter w(tc.wait);
+    while (!p.gateway.end_of_data()) {
+      if (p.gateway.drain() != 0) {
+        w.reset();
+      } else {
+        w.idle();
+      }
+    }
+  });
+
+  // The calling thread is the journal writer (the monitor role): off the hot path, it sleeps
+  // between batches and flushes each batch to the kernel.
+  for (;;) {
+    const bool done = strategy_done.load(std::memory_order_acquire);
+    p.drain_journal();
+    p.journal.flush();
+    if (done) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  feed.join();
+  strategy.join();
+  gateway.join();
+  p.drain_journal();
+  if (!feed_error.empty()) throw RunError(feed_error);
+  return events.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
+  if (opt.captures.empty()) throw RunError("no capture to replay");
+  auto p = std::make_unique<Pipeline>(cfg, opt);
+  RunReport rep;
+  const auto t0 = std::chrono::steady_clock::now();
+  rep.events = opt.mode == ReplayMode::Deterministic ? run_deterministic(*p, opt) : run_threaded(*p, opt, rep.warnings);
+  rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  p->journal.flush();
+  if (p->dump) p->dump->close();
+
+  rep.mode = opt.mode == ReplayMode::Deterministic ? "deterministic" : "threaded";
+  rep.captures = opt.captures;
+  rep.config_path = opt.config_path;
+  rep.journal_path = opt.journal_path;
+  rep.journal_records = p->journal.records();
+  rep.fills = p->strategy.fills();
+  rep.open_orders_at_end = p->strategy.open_orders();
+  rep.engine_clock_ns = p->strategy.clock();
+  rep.final_state = p->strategy.state();
+  rep.decode = p->decoder.stats();
+  rep.normalize = p->norm_stats;
+  rep.gateway = p->gateway.stats();
+  for (SymbolId id = 0; id < p->symbols.size(); ++id) {
+    SymbolReport s;
+    s.name = p->symbols.name(id);
+    s.position = p->strategy.book()[id];
+    s.mark = p->strategy.book().mark(id);
+    s.unrealized = p->strategy.book().unrealized(id);
+    s.stats = p->strategy.stats(id);
+    rep.symbols.push_back(std::move(s));
+  }
+  return rep;
+}
+
+}  // namespace tp

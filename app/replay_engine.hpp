@@ -1,0 +1,37 @@
+// The replay engine: wires feed -> strategy -> gateway (and the journal writer) for
+// `tickpipe replay`, in one of two modes (DESIGN.md):
+//  - deterministic: every stage on the calling thread, one market event at a time; the journal is
+//    byte-identical run after run.
+//  - threaded: feed, strategy and gateway each on their own thread (pinned where the config says),
+//    joined by SpscRings; the calling thread writes the journal.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "app/run_report.hpp"
+#include "core/config.hpp"
+
+namespace tp {
+
+enum class ReplayMode { Deterministic, Threaded };
+
+struct ReplayOptions {
+  std::vector<std::string> captures;  // replayed in the order given
+  ReplayMode mode = ReplayMode::Deterministic;
+  std::string journal_path;
+  std::optional<std::string> dump_messages_path;
+  std::string config_path;  // for the report only
+};
+
+// The run could not be done (a capture that cannot be opened, an unwritable output): exit 1.
+class RunError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+RunReport run_replay(const Config& cfg, const ReplayOptions& opt);
+
+}  // namespace tp

@@ -1,0 +1,180 @@
+#include "app/run_report.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "app/version.hpp"
+
+namespace tp {
+namespace {
+
+std::string utc_time(int64_t ns) {
+  if (ns <= 0) return "-";
+  const std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%09lldZ", static_cast<long long>(ns % 1'000'000'000));
+  return buf;
+}
+
+Fixed net_of(const SymbolReport& s) { return s.position.realized + s.unrealized - s.position.fees; }
+
+struct Totals {
+  Fixed realized = 0, unrealized = 0, fees = 0, net = 0;
+  uint64_t fills = 0, profit_takes = 0, skips = 0, rejects = 0;
+};
+
+Totals totals_of(const RunReport& r) {
+  Totals t;
+  for (const auto& s : r.symbols) {
+    t.realized += s.position.realized;
+    t.unrealized += s.unrealized;
+    t.fees += s.position.fees;
+    t.net += net_of(s);
+    t.fills += s.position.fills;
+    t.profit_takes += s.stats.profit_takes;
+    t.skips += s.stats.profit_take_skipped;
+    t.rejects += s.stats.rejects;
+  }
+  return t;
+}
+
+template <typename Counters, typename Names>
+void print_counters(std::ostream& out, const Counters& c, const Names& names, bool skip_zero) {
+  bool any = false;
+  for (std::size_t i = 0; i < Counters::kSize; ++i) {
+    if (skip_zero && c.values[i] == 0) continue;
+    out << "  " << std::left << std::setw(28) << names[i] << std::right << std::setw(12) << c.values[i] << "\n";
+    any = true;
+  }
+  if (!any) out << "  (none)\n";
+}
+
+template <typename Counters, typename Names>
+nlohmann::json counters_json(const Counters& c, const Names& names) {
+  nlohmann::json j = nlohmann::json::object();
+  for (std::size_t i = 0; i < Counters::kSize; ++i) j[std::string(names[i])] = c.values[i];
+  return j;
+}
+
+}  // namespace
+
+void print_report(const RunReport& r, std::ostream& out) {
+  const Totals t = totals_of(r);
+  out << version_string() << " replay (" << r.mode << " mode)\n";
+  for (const auto& c : r.captures) out << "capture:  " << c << "\n";
+  if (!r.config_path.empty()) out << "config:   " << r.config_path << "\n";
+  out << "journal:  " << r.journal_path << " (" << r.journal_records << " records)\n\n";
+
+  out << "Positions (quote currency; net = realized + unrealized - fees)\n";
+  out << std::left << std::setw(12) << "symbol" << std::right << std::setw(16) << "position" << std::setw(18)
+      << "entry" << std::setw(18) << "mark" << std::setw(16) << "realized" << std::setw(16) << "unrealized"
+      << std::setw(14) << "fees" << std::setw(16) << "net" << std::setw(7) << "fills" << std::setw(14)
+      << "profit-takes" << std::setw(7) << "skips" << std::setw(9) << "rejects" << "\n";
+  for (const auto& s : r.symbols) {
+    out << std::left << std::setw(12) << s.name << std::right << std::setw(16) << to_string_fixed(s.position.qty)
+        << std::setw(18) << to_string_fixed(s.position.entry) << std::setw(18) << to_string_fixed(s.mark)
+        << std::setw(16) << to_string_fixed(s.position.realized) << std::setw(16) << to_string_fixed(s.unrealized)
+        << std::setw(14) << to_string_fixed(s.position.fees) << std::setw(16) << to_string_fixed(net_of(s))
+        << std::setw(7) << s.position.fills << std::setw(14) << s.stats.profit_takes << std::setw(7)
+        << s.stats.profit_take_skipped << std::setw(9) << s.stats.rejects << "\n";
+  }
+  out << std::left << std::setw(12) << "TOTAL" << std::right << std::setw(16 + 18 + 18) << "" << std::setw(16)
+      << to_string_fixed(t.realized) << std::setw(16) << to_string_fixed(t.unrealized) << std::setw(14)
+      << to_string_fixed(t.fees) << std::setw(16) << to_string_fixed(t.net) << std::setw(7) << t.fills
+      << std::setw(14) << t.profit_takes << std::setw(7) << t.skips << std::setw(9) << t.rejects << "\n\n";
+
+  out << "Trading state: " << trading_state_name(r.final_state) << "    engine clock: " << utc_time(r.engine_clock_ns)
+      << "\n";
+  out << "Orders: " << r.gateway.orders << " sent to the gateway, " << r.gateway.accepted << " accepted, "
+      << r.gateway.rejected << " rejected by pre-trade checks, " << r.fills << " fills, " << r.open_orders_at_end
+      << " still open at the end\n\n";
+
+  out << "Messages by type (" << r.normalize.messages() << ")\n";
+  print_counters(out, r.normalize.by_type, feed::kBinanceMessageTypeNames, true);
+  out << "Dropped messages by reason (" << r.normalize.dropped() << ")\n";
+  print_counters(out, r.normalize.drops, feed::kDropReasonNames, true);
+  for (std::size_t i = 0; i < r.normalize.sample_count; ++i) {
+    const auto& s = r.normalize.samples[i];
+    out << "  e.g. " << feed::name_of(s.reason) << ": " << s.view() << (s.truncated() ? "..." : "") << "\n";
+  }
+  out << "Capture decoding\n";
+  print_counters(out, r.decode, feed::kDecodeCounterNames, true);
+  for (const auto& w : r.warnings) out << "warning: " << w << "\n";
+  out << "\nRun: " << r.events << " market events in " << std::fixed << std::setprecision(3) << r.wall_seconds
+      << " s";
+  if (r.wall_seconds > 0)
+    out << " (" << std::setprecision(0) << static_cast<double>(r.events) / r.wall_seconds << " events/s)";
+  out << std::defaultfloat << "\n";
+}
+
+void write_report_json(const RunReport& r, const std::string& path) {
+  using nlohmann::json;
+  const Totals t = totals_of(r);
+  json j;
+  j["version"] = version_string();
+  j["mode"] = r.mode;
+  j["captures"] = r.captures;
+  j["config"] = r.config_path;
+  j["journal"] = {{"path", r.journal_path}, {"records", r.journal_records}};
+  json syms = json::array();
+  for (const auto& s : r.symbols) {
+    syms.push_back({{"symbol", s.name},
+                    {"position", to_string_fixed(s.position.qty)},
+                    {"entry", to_string_fixed(s.position.entry)},
+                    {"mark", to_string_fixed(s.mark)},
+                    {"realized", to_string_fixed(s.position.realized)},
+                    {"unrealized", to_string_fixed(s.unrealized)},
+                    {"fees", to_string_fixed(s.position.fees)},
+                    {"net", to_string_fixed(net_of(s))},
+                    {"fills", s.position.fills},
+                    {"winning_reductions", s.position.winning_reductions},
+                    {"losing_reductions", s.position.losing_reductions},
+                    {"max_abs_position", to_string_fixed(s.position.max_abs_qty)},
+                    {"orders", s.stats.orders},
+                    {"profit_takes", s.stats.profit_takes},
+                    {"profit_take_skipped", s.stats.profit_take_skipped},
+                    {"rejects", s.stats.rejects}});
+  }
+  j["symbols"] = syms;
+  j["totals"] = {{"realized", to_string_fixed(t.realized)}, {"unrealized", to_string_fixed(t.unrealized)},
+                 {"fees", to_string_fixed(t.fees)},         {"net", to_string_fixed(t.net)},
+                 {"fills", t.fills},                        {"profit_takes", t.profit_takes},
+                 {"profit_take_skipped", t.skips},          {"rejects", t.rejects}};
+  j["trading_state"] = trading_state_name(r.final_state);
+  j["engine_clock_ns"] = r.engine_clock_ns;
+  j["orders"] = {{"sent", r.gateway.orders},
+                 {"accepted", r.gateway.accepted},
+                 {"rejected", r.gateway.rejected},
+                 {"fills", r.fills},
+                 {"open_at_end", r.open_orders_at_end}};
+  j["messages"] = {{"by_type", counters_json(r.normalize.by_type, feed::kBinanceMessageTypeNames)},
+                   {"dropped", counters_json(r.normalize.drops, feed::kDropReasonNames)}};
+  json samples = json::array();
+  for (std::size_t i = 0; i < r.normalize.sample_count; ++i) {
+    const auto& s = r.normalize.samples[i];
+    // Offending bytes may not be UTF-8; keep them readable and valid JSON.
+    std::string bytes;
+    for (const char c : s.view()) bytes += (static_cast<unsigned char>(c) < 0x80 && c >= 0x20) ? c : '?';
+    samples.push_back({{"reason", std::string(feed::name_of(s.reason))}, {"bytes", bytes}, {"size", s.size}});
+  }
+  j["messages"]["drop_samples"] = samples;
+  j["decode"] = counters_json(r.decode, feed::kDecodeCounterNames);
+  j["events"] = r.events;
+  j["wall_seconds"] = r.wall_seconds;
+  j["warnings"] = r.warnings;
+
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw std::runtime_error("cannot open report file '" + path + "'");
+  f << j.dump(2) << "\n";
+  if (!f) throw std::runtime_error("cannot write report file '" + path + "'");
+}
+
+}  // namespace tp

@@ -1,0 +1,50 @@
+// What a run produced, gathered off the hot path after the stages have stopped; printed as text
+// on stdout and written as JSON with --report (SPEC §7).
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/orders.hpp"
+#include "core/position_book.hpp"
+#include "core/strategy.hpp"
+#include "exec/order_gateway.hpp"
+#include "feed/decode_stats.hpp"
+#include "feed/normalizer_stats.hpp"
+
+namespace tp {
+
+struct SymbolReport {
+  std::string name;
+  Position position;
+  Fixed mark = 0;
+  Fixed unrealized = 0;
+  SymbolStrategyStats stats;
+};
+
+struct RunReport {
+  std::string mode;
+  std::vector<std::string> captures;
+  std::string config_path;
+  std::string journal_path;
+  uint64_t journal_records = 0;
+  uint64_t events = 0;
+  uint64_t fills = 0;
+  uint64_t open_orders_at_end = 0;
+  int64_t engine_clock_ns = 0;
+  TradingState final_state = TradingState::Active;
+  double wall_seconds = 0;
+  feed::DecodeStats decode;
+  feed::NormalizerStats normalize;
+  GatewayStats gateway;
+  std::vector<SymbolReport> symbols;
+  std::vector<std::string> warnings;
+};
+
+void print_report(const RunReport& r, std::ostream& out);
+// Throws std::runtime_error when the file cannot be written.
+void write_report_json(const RunReport& r, const std::string& path);
+
+}  // namespace tp

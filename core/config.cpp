@@ -1,0 +1,307 @@
+#include "core/config.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace tp {
+namespace {
+
+// Prefixes every message with "<file>:<line>: " when the node knows its line.
+[[noreturn]] void fail(const std::string& src, const toml::node* node, const std::string& msg) {
+  std::ostringstream os;
+  os << src;
+  if (node != nullptr && node->source().begin.line > 0) os << ":" << node->source().begin.line;
+  os << ": " << msg;
+  throw ConfigError(os.str());
+}
+
+class Reader {
+ public:
+  Reader(const std::string& src, const toml::table& table, std::string path)
+      : src_(src), table_(table), path_(std::move(path)) {}
+
+  std::string key(std::string_view k) const { return path_.empty() ? std::string(k) : path_ + "." + std::string(k); }
+
+  // Rejects keys the engine does not know: a misspelt key must not be silently ignored.
+  void only(std::initializer_list<std::string_view> allowed) const {
+    const std::set<std::string_view> ok(allowed);
+    for (const auto& [k, v] : table_) {
+      if (ok.count(k.str()) == 0) fail(src_, &v, "unknown key '" + key(k.str()) + "'");
+    }
+  }
+
+  const toml::node* node(std::string_view k) const { return table_.get(k); }
+
+  const toml::node& required(std::string_view k) const {
+    const toml::node* n = table_.get(k);
+    if (n == nullptr) fail(src_, &table_, "missing required key '" + key(k) + "'");
+    return *n;
+  }
+
+  std::optional<std::string> string(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return std::nullopt;
+    if (!n->is_string()) fail(src_, n, "key '" + key(k) + "' must be a string");
+    return std::string(*n->value<std::string_view>());
+  }
+
+  std::optional<int64_t> integer(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return std::nullopt;
+    if (!n->is_integer()) fail(src_, n, "key '" + key(k) + "' must be an integer");
+    return *n->value<int64_t>();
+  }
+
+  std::optional<bool> boolean(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return std::nullopt;
+    if (!n->is_boolean()) fail(src_, n, "key '" + key(k) + "' must be true or false");
+    return *n->value<bool>();
+  }
+
+  // A decimal may be written as a string ("0.00001", exact) or a TOML number (5.0, 100). A float
+  // is rounded to 8 fractional digits (SPEC §9.7) through its shortest correctly rounded decimal.
+  std::optional<Fixed> decimal(std::string_view k, bool allow_negative = false) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return std::nullopt;
+    std::string text;
+    if (n->is_string()) {
+      text = std::string(*n->value<std::string_view>());
+    } else if (n->is_integer()) {
+      text = std::to_string(*n->value<int64_t>());
+    } else if (n->is_floating_point()) {
+      const double d = *n->value<double>();
+      if (!std::isfinite(d) || std::fabs(d) > 9.2e10)
+        fail(src_, n, "key '" + key(k) + "' is out of range");
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.8f", d);
+      text = buf;
+    } else {
+      fail(src_, n, "key '" + key(k) + "' must be a decimal (a string like \"0.001\" or a number)");
+    }
+    Fixed v = 0;
+    const bool ok = allow_negative ? parse_fixed_signed(text, v) : parse_fixed(text, v);
+    if (!ok)
+      fail(src_, n, "key '" + key(k) + "' = \"" + text + "\" is not a valid decimal" +
+                        (allow_negative ? "" : " (digits, optional '.', at most 8 decimals, no sign)"));
+    return v;
+  }
+
+  const toml::table* table(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return nullptr;
+    if (!n->is_table()) fail(src_, n, "key '" + key(k) + "' must be a table");
+    return n->as_table();
+  }
+
+  const toml::array* array(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return nullptr;
+    if (!n->is_array()) fail(src_, n, "key '" + key(k) + "' must be an array");
+    return n->as_array();
+  }
+
+  const std::string& src() const { return src_; }
+  const toml::table& self() const { return table_; }
+
+ private:
+  const std::string& src_;
+  const toml::table& table_;
+  std::string path_;
+};
+
+const toml::table& element_table(const std::string& src, const toml::node& n, const std::string& path) {
+  if (!n.is_table()) fail(src, &n, "'" + path + "' must be a table");
+  return *n.as_table();
+}
+
+int parse_hhmm(const std::string& src, const toml::node* n, const std::string& text) {
+  // Exactly HH:MM, 00:00 .. 23:59.
+  if (text.size() == 5 && text[2] == ':' && std::isdigit(static_cast<unsigned char>(text[0])) &&
+      std::isdigit(static_cast<unsigned char>(text[1])) && std::isdigit(static_cast<unsigned char>(text[3])) &&
+      std::isdigit(static_cast<unsigned char>(text[4]))) {
+    const int h = (text[0] - '0') * 10 + (text[1] - '0');
+    const int m = (text[3] - '0') * 10 + (text[4] - '0');
+    if (h < 24 && m < 60) return h * 60 + m;
+  }
+  fail(src, n, "key 'risk.day_reset_utc' = \"" + text + "\" must be HH:MM (UTC, 00:00 to 23:59)");
+}
+
+WaitKind parse_wait(const std::string& src, const toml::node* n, const std::string& text) {
+  if (text == "spin_then_yield") return WaitKind::SpinThenYield;
+  if (text == "busy_spin") return WaitKind::BusySpin;
+  fail(src, n, "key 'threads.wait' = \"" + text + "\" must be \"spin_then_yield\" or \"busy_spin\"");
+}
+
+}  // namespace
+
+std::vector<std::string> Config::symbol_names() const {
+  std::vector<std::string> out;
+  out.reserve(symbols.size());
+  for (const auto& s : symbols) out.push_back(s.name);
+  return out;
+}
+
+Config parse_config(std::string_view toml_text, const std::string& src) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, src);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << src << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+    throw ConfigError(os.str());
+  }
+
+  Config cfg;
+  const Reader top(src, root, "");
+  top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "threads"});
+
+  if (const toml::table* t = top.table("venue")) {
+    const Reader r(src, *t, "venue");
+    r.only({"format"});
+    if (auto f = r.string("format")) {
+      if (*f == "binance") cfg.venue_format = VenueFormat::Binance;
+      else if (*f == "coinbase") cfg.venue_format = VenueFormat::Coinbase;
+      else fail(src, r.node("format"), "key 'venue.format' = \"" + *f + "\" must be \"binance\" or \"coinbase\"");
+    }
+  }
+
+  const toml::array* syms = top.array("symbols");
+  if (syms == nullptr || syms->empty())
+    fail(src, &root, "missing required key 'symbols': at least one [[symbols]] table with name and lot_step");
+  for (std::size_t i = 0; i < syms->size(); ++i) {
+    const std::string path = "symbols[" + std::to_string(i) + "]";
+    const Reader r(src, element_table(src, *syms->get(i), path), path);
+    r.only({"name", "lot_step", "min_qty", "min_notional"});
+    SymbolConfig s;
+    r.required("name");
+    s.name = *r.string("name");
+    if (s.name.empty()) fail(src, r.node("name"), "key '" + r.key("name") + "' must not be empty");
+    for (const auto& prev : cfg.symbols)
+      if (prev.name == s.name) fail(src, r.node("name"), "symbol '" + s.name + "' is configured twice");
+    r.required("lot_step");
+    s.lot_step = *r.decimal("lot_step");
+    if (s.lot_step <= 0) fail(src, r.node("lot_step"), "key '" + r.key("lot_step") + "' must be > 0");
+    s.min_qty = r.decimal("min_qty").value_or(s.lot_step);
+    s.min_notional = r.decimal("min_notional").value_or(0);
+    cfg.symbols.push_back(std::move(s));
+  }
+
+  if (const toml::array* pos = top.array("positions")) {
+    for (std::size_t i = 0; i < pos->size(); ++i) {
+      const std::string path = "positions[" + std::to_string(i) + "]";
+      const Reader r(src, element_table(src, *pos->get(i), path), path);
+      r.only({"symbol", "qty", "entry_price"});
+      PositionConfig p;
+      r.required("symbol");
+      p.symbol = *r.string("symbol");
+      bool known = false;
+      for (const auto& s : cfg.symbols) known = known || s.name == p.symbol;
+      if (!known)
+        fail(src, r.node("symbol"), "key '" + r.key("symbol") + "' = \"" + p.symbol +
+                                        "\" is not a configured symbol (add it under [[symbols]])");
+      for (const auto& prev : cfg.positions)
+        if (prev.symbol == p.symbol) fail(src, r.node("symbol"), "two [[positions]] for symbol '" + p.symbol + "'");
+      r.required("qty");
+      p.qty = *r.decimal("qty", /*allow_negative=*/true);
+      r.required("entry_price");
+      p.entry_price = *r.decimal("entry_price");
+      if (p.qty != 0 && p.entry_price <= 0)
+        fail(src, r.node("entry_price"), "key '" + r.key("entry_price") + "' must be > 0");
+      cfg.positions.push_back(std::move(p));
+    }
+  }
+
+  if (const toml::table* t = top.table("profit_take")) {
+    const Reader r(src, *t, "profit_take");
+    r.only({"levels"});
+    if (const toml::array* lv = r.array("levels")) {
+      for (std::size_t i = 0; i < lv->size(); ++i) {
+        const std::string path = "profit_take.levels[" + std::to_string(i) + "]";
+        const Reader lr(src, element_table(src, *lv->get(i), path), path);
+        lr.only({"gain_pct", "reduce_fraction"});
+        lr.required("gain_pct");
+        lr.required("reduce_fraction");
+        ProfitLevel l{*lr.decimal("gain_pct"), *lr.decimal("reduce_fraction")};
+        if (l.gain_pct <= 0) fail(src, lr.node("gain_pct"), "key '" + lr.key("gain_pct") + "' must be > 0");
+        if (l.reduce_fraction <= 0 || l.reduce_fraction > kScale)
+          fail(src, lr.node("reduce_fraction"), "key '" + lr.key("reduce_fraction") + "' must be in (0, 1]");
+        if (!cfg.profit_levels.empty() && l.gain_pct <= cfg.profit_levels.back().gain_pct)
+          fail(src, lr.node("gain_pct"), "key '" + lr.key("gain_pct") + "': levels must be listed in strictly ascending gain_pct");
+        cfg.profit_levels.push_back(l);
+      }
+    } else {
+      cfg.profit_levels.push_back({5 * kScale, 30'000'000});
+    }
+  } else {
+    cfg.profit_levels.push_back({5 * kScale, 30'000'000});
+  }
+
+  if (const toml::table* t = top.table("risk")) {
+    const Reader r(src, *t, "risk");
+    r.only({"daily_loss_limit", "day_reset_utc", "flatten_on_halt", "max_order_qty", "max_order_notional",
+            "max_orders_per_sec", "duplicate_window_ms"});
+    cfg.risk.daily_loss_limit = r.decimal("daily_loss_limit");
+    if (auto s = r.string("day_reset_utc")) cfg.risk.day_reset_minutes = parse_hhmm(src, r.node("day_reset_utc"), *s);
+    if (auto b = r.boolean("flatten_on_halt")) cfg.risk.flatten_on_halt = *b;
+    if (auto v = r.decimal("max_order_qty")) cfg.risk.max_order_qty = *v;
+    if (auto v = r.decimal("max_order_notional")) cfg.risk.max_order_notional = *v;
+    if (auto v = r.integer("max_orders_per_sec")) {
+      if (*v <= 0) fail(src, r.node("max_orders_per_sec"), "key 'risk.max_orders_per_sec' must be > 0");
+      cfg.risk.max_orders_per_sec = *v;
+    }
+    if (auto v = r.integer("duplicate_window_ms")) {
+      if (*v < 0) fail(src, r.node("duplicate_window_ms"), "key 'risk.duplicate_window_ms' must be >= 0");
+      cfg.risk.duplicate_window_ms = *v;
+    }
+  }
+
+  if (const toml::table* t = top.table("sim")) {
+    const Reader r(src, *t, "sim");
+    r.only({"latency_ns", "taker_fee_bps"});
+    if (auto v = r.integer("latency_ns")) {
+      if (*v < 0) fail(src, r.node("latency_ns"), "key 'sim.latency_ns' must be >= 0");
+      cfg.sim.latency_ns = *v;
+    }
+    if (auto v = r.decimal("taker_fee_bps")) cfg.sim.taker_fee_bps = *v;
+  }
+
+  if (const toml::table* t = top.table("strategy")) {
+    const Reader r(src, *t, "strategy");
+    r.only({"entry"});
+    if (auto e = r.string("entry")) {
+      if (*e != "none") fail(src, r.node("entry"), "key 'strategy.entry' = \"" + *e + "\": the only entry rule is \"none\"");
+      cfg.strategy.entry = *e;
+    }
+  }
+
+  if (const toml::table* t = top.table("threads")) {
+    const Reader r(src, *t, "threads");
+    r.only({"feed_cpu", "strategy_cpu", "gateway_cpu", "wait"});
+    auto cpu = [&](std::string_view k, int& out) {
+      if (auto v = r.integer(k)) {
+        if (*v < -1 || *v > 4095) fail(src, r.node(k), "key '" + r.key(k) + "' must be -1 (not pinned) or a CPU number");
+        out = static_cast<int>(*v);
+      }
+    };
+    cpu("feed_cpu", cfg.threads.feed_cpu);
+    cpu("strategy_cpu", cfg.threads.strategy_cpu);
+    cpu("gateway_cpu", cfg.threads.gateway_cpu);
+    if (auto w = r.string("wait")) cfg.threads.wait = parse_wait(src, r.node("wait"), *w);
+  }
+  return cfg;
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open configuration file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace tp

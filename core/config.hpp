@@ -1,0 +1,87 @@
+// Engine configuration (SPEC §8): the TOML file a user writes, validated into plain values.
+//
+// Loading is start-up code: it allocates and throws ConfigError with a message that names the
+// key (and the line, where the TOML parser knows it). The engine turns that into exit status 2.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/decimal.hpp"
+#include "core/wait_strategy.hpp"
+
+namespace tp {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class VenueFormat : uint8_t { Binance, Coinbase };
+
+struct SymbolConfig {
+  std::string name;      // as the venue spells it
+  Fixed lot_step = 0;    // > 0; order quantities are multiples of it
+  Fixed min_qty = 0;     // default: lot_step
+  Fixed min_notional = 0;
+};
+
+struct PositionConfig {
+  std::string symbol;
+  Fixed qty = 0;          // signed: negative is a short
+  Fixed entry_price = 0;  // > 0
+};
+
+struct ProfitLevel {
+  Fixed gain_pct = 0;         // percent, e.g. 5.0 -> 5_00000000
+  Fixed reduce_fraction = 0;  // (0, 1], e.g. 0.30 -> 30000000
+};
+
+struct RiskConfig {
+  std::optional<Fixed> daily_loss_limit;  // quote currency; absent = no limit
+  int day_reset_minutes = 0;              // minutes after 00:00 UTC
+  bool flatten_on_halt = true;
+  Fixed max_order_qty = 100 * kScale;
+  Fixed max_order_notional = 1'000'000 * kScale;
+  int64_t max_orders_per_sec = 100;
+  int64_t duplicate_window_ms = 0;
+};
+
+struct SimConfig {
+  int64_t latency_ns = 0;
+  Fixed taker_fee_bps = 10 * kScale;
+};
+
+struct StrategyConfig {
+  std::string entry = "none";
+};
+
+// Thread placement and waiting (tickpipe's own section; SPEC §8 allows more keys).
+struct ThreadsConfig {
+  int feed_cpu = -1;  // -1: not pinned
+  int strategy_cpu = -1;
+  int gateway_cpu = -1;
+  WaitKind wait = WaitKind::SpinThenYield;
+};
+
+struct Config {
+  VenueFormat venue_format = VenueFormat::Binance;
+  std::vector<SymbolConfig> symbols;
+  std::vector<PositionConfig> positions;
+  std::vector<ProfitLevel> profit_levels;
+  RiskConfig risk;
+  SimConfig sim;
+  StrategyConfig strategy;
+  ThreadsConfig threads;
+
+  std::vector<std::string> symbol_names() const;
+};
+
+// Throws ConfigError. `source_name` is used in messages (usually the path).
+Config parse_config(std::string_view toml_text, const std::string& source_name);
+Config load_config_file(const std::string& path);
+
+}  // namespace tp

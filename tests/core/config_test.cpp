@@ -1,0 +1,122 @@
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace tp {
+namespace {
+
+constexpr const char* kMinimal = R"(
+[[symbols]]
+name = "BTCUSDT"
+lot_step = "0.00001"
+)";
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "t.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, MinimalFileTakesSpecDefaults) {
+  const Config c = parse_config(kMinimal, "t.toml");
+  ASSERT_EQ(c.symbols.size(), 1u);
+  EXPECT_EQ(c.symbols[0].lot_step, 1000);
+  EXPECT_EQ(c.symbols[0].min_qty, 1000) << "min_qty defaults to the lot step";
+  EXPECT_EQ(c.venue_format, VenueFormat::Binance);
+  ASSERT_EQ(c.profit_levels.size(), 1u);
+  EXPECT_EQ(c.profit_levels[0].gain_pct, 5 * kScale);
+  EXPECT_EQ(c.profit_levels[0].reduce_fraction, 30'000'000);
+  EXPECT_FALSE(c.risk.daily_loss_limit.has_value());
+  EXPECT_TRUE(c.risk.flatten_on_halt);
+  EXPECT_EQ(c.sim.latency_ns, 0);
+  EXPECT_EQ(c.sim.taker_fee_bps, 10 * kScale);
+  EXPECT_EQ(c.threads.wait, WaitKind::SpinThenYield) << "never busy-spin by default";
+}
+
+TEST(Config, FullSpecExample) {
+  const Config c = parse_config(R"(
+[venue]
+format = "binance"
+[[symbols]]
+name = "BTCUSDT"
+lot_step = "0.00001"
+min_qty = "0.00001"
+min_notional = "5"
+[[positions]]
+symbol = "BTCUSDT"
+qty = "-0.5"
+entry_price = "60000"
+[profit_take]
+levels = [ { gain_pct = 5.0, reduce_fraction = 0.30 }, { gain_pct = 7.5, reduce_fraction = 0.5 } ]
+[risk]
+daily_loss_limit = "1000"
+day_reset_utc = "13:30"
+flatten_on_halt = false
+max_order_qty = "100"
+max_order_notional = "1000000"
+max_orders_per_sec = 100
+[sim]
+latency_ns = 250000
+taker_fee_bps = 7.5
+[strategy]
+entry = "none"
+)",
+                                "t.toml");
+  EXPECT_EQ(c.positions[0].qty, -50'000'000);
+  EXPECT_EQ(c.positions[0].entry_price, 60000 * kScale);
+  EXPECT_EQ(c.profit_levels[1].gain_pct, 7 * kScale + 50'000'000);
+  EXPECT_EQ(c.profit_levels[0].reduce_fraction, 30'000'000) << "0.30 is exactly 3/10 (SPEC 9.7)";
+  EXPECT_EQ(*c.risk.daily_loss_limit, 1000 * kScale);
+  EXPECT_EQ(c.risk.day_reset_minutes, 13 * 60 + 30);
+  EXPECT_FALSE(c.risk.flatten_on_halt);
+  EXPECT_EQ(c.sim.latency_ns, 250000);
+  EXPECT_EQ(c.sim.taker_fee_bps, 7 * kScale + 50'000'000);
+}
+
+TEST(Config, ErrorsNameTheKeyAndLine) {
+  EXPECT_NE(error_of("[[symbols]]\nname = \"X\"\n").find("'symbols[0].lot_step'"), std::string::npos);
+  const std::string typo = error_of(std::string(kMinimal) + "[risk]\nmax_order_qyt = \"1\"\n");
+  EXPECT_NE(typo.find("unknown key 'risk.max_order_qyt'"), std::string::npos) << typo;
+  EXPECT_NE(typo.find("t.toml:6"), std::string::npos) << typo;
+  const std::string wrong_type = error_of(std::string(kMinimal) + "[sim]\nlatency_ns = \"fast\"\n");
+  EXPECT_NE(wrong_type.find("'sim.latency_ns' must be an integer"), std::string::npos) << wrong_type;
+  const std::string bad_dec = error_of("[[symbols]]\nname = \"X\"\nlot_step = \"1e-5\"\n");
+  EXPECT_NE(bad_dec.find("t.toml:3"), std::string::npos) << bad_dec;
+  EXPECT_NE(bad_dec.find("symbols[0].lot_step"), std::string::npos) << bad_dec;
+}
+
+TEST(Config, PositionForUnconfiguredSymbolIsAnError) {
+  const std::string e =
+      error_of(std::string(kMinimal) + "[[positions]]\nsymbol = \"ETHUSDT\"\nqty = \"1\"\nentry_price = \"3000\"\n");
+  EXPECT_NE(e.find("'positions[0].symbol' = \"ETHUSDT\" is not a configured symbol"), std::string::npos) << e;
+}
+
+TEST(Config, MalformedTomlReportsLineAndColumn) {
+  const std::string e = error_of("[[symbols]]\nname = \"X\nlot_step = 1\n");
+  EXPECT_EQ(e.rfind("t.toml:2:", 0), 0u) << e;
+}
+
+TEST(Config, RejectsBadValues) {
+  EXPECT_FALSE(error_of("[venue]\nformat = \"kraken\"\n" + std::string(kMinimal)).empty());
+  EXPECT_FALSE(error_of(std::string(kMinimal) + "[risk]\nday_reset_utc = \"24:00\"\n").empty());
+  EXPECT_FALSE(error_of(std::string(kMinimal) + "[profit_take]\nlevels = [ { gain_pct = 5, reduce_fraction = 1.5 } ]\n").empty());
+  EXPECT_FALSE(error_of(std::string(kMinimal) +
+                        "[profit_take]\nlevels = [ { gain_pct = 5, reduce_fraction = 0.3 }, { gain_pct = 4, reduce_fraction = 0.3 } ]\n")
+                   .empty())
+      << "levels must ascend";
+  EXPECT_FALSE(error_of(std::string(kMinimal) + "[threads]\nwait = \"sleepy\"\n").empty());
+  EXPECT_FALSE(error_of(std::string(kMinimal) + kMinimal).empty()) << "duplicate symbol";
+  EXPECT_FALSE(error_of("[venue]\nformat = \"binance\"\n").empty()) << "no symbols";
+}
+
+TEST(Config, MissingFileIsAConfigError) {
+  EXPECT_THROW(load_config_file("/nonexistent/tickpipe.toml"), ConfigError);
+}
+
+}  // namespace
+}  // namespace tp
