@@ -167,6 +167,23 @@ TEST(StrategyPipeline, LatencyFillsAtFirstTopAtOrAfterDecisionPlusLatency) {
             R"({"event":"fill","ts":1100,"client_order_id":1,"symbol":"BTCUSDT","side":"sell","qty":"0.30000000","price":"104.00000000","fee":"0.03120000"})");
 }
 
+// SPEC 9.4: on one event the venue fills what is due first, then the rules run on the new
+// position, so the next level can be decided on the very event that filled the previous one.
+TEST(StrategyPipeline, DueFillIsAppliedBeforeTheRulesOfTheSameEvent) {
+  Config c = base(F(1), F(100));
+  c.sim.latency_ns = 100;
+  c.profit_levels = {{F(5), F(0, 50'000'000)}, {F(10), F(0, 50'000'000)}};
+  Harness h(c);
+  h.top(1000, F(105), F(106));
+  ASSERT_EQ(h.lines.size(), 1u);
+  h.top(1100, F(111), F(112));
+  ASSERT_EQ(h.lines.size(), 3u);
+  EXPECT_EQ(h.lines[1],
+            R"({"event":"fill","ts":1100,"client_order_id":1,"symbol":"BTCUSDT","side":"sell","qty":"0.50000000","price":"111.00000000","fee":"0.05550000"})");
+  EXPECT_EQ(h.lines[2],
+            R"({"event":"order","ts":1100,"symbol":"BTCUSDT","side":"sell","qty":"0.25000000","order_type":"market","reason":"profit_take","level":2,"client_order_id":2})");
+}
+
 TEST(StrategyPipeline, FlatPositionReArmsLevelsForTheNextEpisode) {
   Config c = base(F(1), F(100));
   c.profit_levels = {{F(5), F(1)}};  // reduce 100%
