@@ -1,5 +1,7 @@
 #include "core/decimal.hpp"
 
+#include <bit>
+#include <cstring>
 #include <limits>
 
 namespace tp {
@@ -7,38 +9,57 @@ namespace {
 
 constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 
-// Accumulates into an unsigned value with an explicit overflow check per digit; the magnitude
-// limit is INT64_MAX (a negative result is formed by negation, so -INT64_MAX is the floor).
+// Largest integer part of a representable value: INT64_MAX / 1e8.
+constexpr uint64_t kMaxIntPart = kMax / static_cast<uint64_t>(kScale);  // 92233720368
+
+// Eight ASCII digits -> their value in one SWAR step (the 8 fractional digits of every venue
+// price), or false if any byte is not a digit. The byte order of the load must be little-endian.
+static_assert(std::endian::native == std::endian::little, "eight_digits assumes a little-endian load");
+inline bool eight_digits(const char* p, uint64_t& out) noexcept {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  const uint64_t d = x - 0x3030303030303030ull;
+  // Every byte is a digit iff its high nibble is 3 and adding 6 keeps it 3 (0x3A..0x3F become 0x4_).
+  if (((x & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull) ||
+      (((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull))
+    return false;
+  uint64_t v = d;
+  v = (v * 10) + (v >> 8);
+  v = (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+       (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+  out = v;
+  return true;
+}
+
 bool parse_magnitude(std::string_view s, uint64_t& out) noexcept {
   const std::size_t n = s.size();
   std::size_t i = 0;
   uint64_t int_part = 0;
-  if (n == 0) return false;
-  while (i < n && s[i] >= '0' && s[i] <= '9') {
-    const uint64_t d = static_cast<uint64_t>(s[i] - '0');
-    if (int_part > (kMax - d) / 10) return false;
-    int_part = int_part * 10 + d;
+  while (i < n && static_cast<unsigned char>(s[i] - '0') <= 9) {
+    int_part = int_part * 10 + static_cast<uint64_t>(s[i] - '0');
+    if (int_part > kMaxIntPart) return false;  // cannot fit even with a zero fraction
     ++i;
   }
-  if (i == 0) return false;  // no integer digits ("", ".5", "+1", "-1", " 1")
+  if (i == 0) return false;
   uint64_t frac = 0;
-  int frac_digits = 0;
   if (i < n) {
     if (s[i] != '.') return false;
     ++i;
-    if (i == n) return false;  // "1." has no fractional digits
-    for (; i < n; ++i) {
-      const char c = s[i];
-      if (c < '0' || c > '9') return false;
-      if (frac_digits < kDecimalPlaces) {
+    if (i == n) return false;
+    if (n - i >= 8 && eight_digits(s.data() + i, frac)) {
+      i += 8;
+    } else {
+      int frac_digits = 0;
+      for (; i < n && frac_digits < kDecimalPlaces; ++i, ++frac_digits) {
+        const char c = s[i];
+        if (c < '0' || c > '9') return false;
         frac = frac * 10 + static_cast<uint64_t>(c - '0');
-        ++frac_digits;
-      } else if (c != '0') {
-        return false;  // a non-zero digit past 1e-8 cannot be represented exactly
       }
+      for (; frac_digits < kDecimalPlaces; ++frac_digits) frac *= 10;
     }
+    for (; i < n; ++i)
+      if (s[i] != '0') return false;
   }
-  for (; frac_digits < kDecimalPlaces; ++frac_digits) frac *= 10;
   constexpr uint64_t scale = static_cast<uint64_t>(kScale);
   if (int_part > (kMax - frac) / scale) return false;
   out = int_part * scale + frac;

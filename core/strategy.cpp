@@ -14,8 +14,7 @@ std::vector<SymbolRules> rules_from(const Config& cfg) {
 
 Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& to_gateway, ExecRing& from_gateway,
                    JournalRing& journal, bool forward_book_tops)
-    : symbols_(symbols),
-      to_gateway_(to_gateway),
+    : to_gateway_(to_gateway),
       from_gateway_(from_gateway),
       journal_(journal),
       forward_book_tops_(forward_book_tops),

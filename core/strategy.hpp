@@ -77,7 +77,6 @@ class Strategy {
   void on_exec(const ExecReport& r) noexcept;
   void journal(const JournalRecord& r) noexcept { push_wait(journal_, r, wait_); }
 
-  const SymbolTable& symbols_;
   GatewayRing& to_gateway_;
   ExecRing& from_gateway_;
   JournalRing& journal_;

@@ -1,0 +1,69 @@
+// Binance Spot WebSocket market data -> normalized MarketEvent (SPEC §2, §9.1, §9.5, §9.9).
+//
+// Accepts raw streams (`{"e":"trade",...}`, and the spot bookTicker which has no "e") and combined
+// streams (`{"stream":"btcusdt@bookTicker","data":{...}}`), plus the messages that share the
+// connection: subscription acknowledgements `{"result":null,"id":1}` and REST depth snapshots
+// `{"lastUpdateId":...}` (counted, no event).
+//
+//   bookTicker  -> BookTop{b, B, a, A, venue_seq = u}; exch_ts = E (ms) * 1e6 if "E" is present
+//                  (futures), else the receive time (spot carries no event time)
+//   trade       -> Trade{p, q, trade_id = t, aggressor = m ? Sell : Buy}; exch_ts = E * 1e6
+//   aggTrade    -> Trade{p, q, trade_id = a, aggressor = m ? Sell : Buy}; exch_ts = E * 1e6
+//   depthUpdate -> no event (SPEC §9.5); e, E, s checked, symbol must be configured;
+//                  its exchange time is exposed by clock_only_ts_ns() (SPEC §9.14)
+//
+// Prices and quantities must be JSON strings in the SPEC §9.9 grammar (tp::parse_fixed); integer
+// fields (E, u, t, a) must be JSON numbers that fit uint64_t (E: also E * 1e6 must fit int64_t).
+// Fields may come in any order; unknown fields are ignored; for a repeated key the last one counts.
+//
+// Drop precedence when several things are wrong: too_large, malformed_json, unknown_message_type,
+// missing_field / wrong_type (first required field in the order listed above), unknown_symbol,
+// bad_number. Numbers of unknown symbols are not parsed.
+//
+// Hot path: parses in place (Message bytes are padded by kPayloadPadding), simdjson On-Demand with
+// error codes, no allocation after construction, noexcept. Not thread-safe: one instance per feed
+// thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "core/events.hpp"
+#include "core/symbol_table.hpp"
+#include "feed/message.hpp"
+#include "feed/normalizer_stats.hpp"
+
+namespace tp::feed {
+
+class BinanceNormalizer {
+ public:
+  // Allocates the parser for messages of up to max_message_bytes (throws std::bad_alloc on
+  // failure). `symbols` and `stats` must outlive the normalizer.
+  BinanceNormalizer(const SymbolTable& symbols, NormalizerStats& stats,
+                    std::size_t max_message_bytes = 1 << 20);
+  ~BinanceNormalizer();
+  BinanceNormalizer(const BinanceNormalizer&) = delete;
+  BinanceNormalizer& operator=(const BinanceNormalizer&) = delete;
+
+  // true: `out` holds a MarketEvent for a configured symbol. false: the message was counted (ack,
+  // depth update/snapshot, other type, or a drop reason) and produced nothing; `out` is untouched.
+  // msg.data must stay readable for msg.size + kPayloadPadding bytes.
+  bool normalize(const Message& msg, MarketEvent& out) noexcept;
+
+  // Exchange time (ns) of the message last passed to normalize() when that message was a valid
+  // depthUpdate for a configured symbol: it yields no event but moves the engine clock (SPEC §9.14).
+  // -1 after any other message.
+  int64_t clock_only_ts_ns() const noexcept { return clock_only_ts_ns_; }
+
+  std::size_t max_message_bytes() const noexcept { return max_message_bytes_; }
+
+ private:
+  struct Impl;  // holds the simdjson parser; keeps simdjson.h out of this header
+  std::unique_ptr<Impl> impl_;  // also holds the reference to the SymbolTable
+  NormalizerStats& stats_;
+  std::size_t max_message_bytes_;
+  int64_t clock_only_ts_ns_ = -1;
+};
+
+}  // namespace tp::feed
