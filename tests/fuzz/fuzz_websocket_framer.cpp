@@ -1,0 +1,51 @@
+// libFuzzer target: the WebSocket framer fed arbitrary bytes in arbitrary chunks, with every
+// combination of permessage-deflate settings and both delivering (server) and counting (client)
+// modes. The first 3 input bytes choose the settings and the chunking.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+#include "feed/decode_stats.hpp"
+#include "feed/websocket_framer.hpp"
+
+namespace {
+
+struct Checker {
+  std::size_t max_message;
+  uint64_t sum = 0;
+};
+
+void on_message(void* ctx, const tp::feed::Message& m) noexcept {
+  auto* c = static_cast<Checker*>(ctx);
+  if (m.size > c->max_message) std::abort();
+  for (std::size_t i = 0; i < m.size + tp::feed::kPayloadPadding; ++i) c->sum += static_cast<uint8_t>(m.data[i]);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  if (size < 3) return 0;
+  const uint8_t mode = data[0], chunking = data[1], bits = data[2];
+  data += 3;
+  size -= 3;
+  tp::feed::DecodeStats stats{};
+  const std::size_t max_message = (mode & 0x08) ? 300 : (1u << 20);
+  tp::feed::WebSocketFramer framer(
+      tp::feed::FramerOptions{.max_message_bytes = max_message, .initial_message_bytes = 128, .deliver = (mode & 0x01) == 0},
+      &stats);
+  framer.reset(tp::feed::DeflateParams{.enabled = (mode & 0x02) != 0,
+                                       .no_context_takeover = (mode & 0x04) != 0,
+                                       .window_bits = static_cast<uint8_t>(8 + bits % 8)});
+  Checker checker{max_message};
+  const tp::feed::MessageFn out{&checker, &on_message};
+  // Chunk sizes cycle through a pattern derived from `chunking` (0 = everything at once).
+  std::size_t pos = 0, i = 0;
+  while (pos < size) {
+    std::size_t n = chunking == 0 ? size : 1 + ((chunking * (i + 1) * 7919) % (chunking + 1u));
+    if (n > size - pos) n = size - pos;
+    framer.feed(data + pos, n, static_cast<int64_t>(i), out);
+    pos += n;
+    ++i;
+  }
+  return 0;
+}
