@@ -4,7 +4,7 @@
 # (default: all three). Needs clang for the fuzz targets (installed by scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+[ "${TICKPIPE_SETUP_DONE:-0}" = "1" ] || scripts/setup.sh
 FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(asan tsan fuzz)
