@@ -48,8 +48,8 @@ int replay(const ReplayArgs& a) {
     std::cerr << "tickpipe replay: -c CONFIG is required when a capture is given\n";
     return 2;
   }
-  if (a.speed != "max") {
-    std::cerr << "tickpipe replay: --speed " << a.speed << ": this build replays at full speed only (--speed max)\n";
+  if (!parse_speed(a.speed, opt.speed)) {
+    std::cerr << "tickpipe replay: --speed " << a.speed << ": expected max, realtime or <N>x (e.g. 10x, 0.5x)\n";
     return 2;
   }
   opt.mode = a.mode == "threaded" ? ReplayMode::Threaded : ReplayMode::Deterministic;
@@ -100,7 +100,7 @@ int run_cli(int argc, char** argv) {
   rp->add_option("-c,--config", ra.config, "TOML configuration (default with no capture: config/sample.toml)");
   rp->add_option("--mode", ra.mode, "deterministic (one thread, reproducible journal) or threaded")
       ->check(CLI::IsMember({"deterministic", "threaded"}));
-  rp->add_option("--speed", ra.speed, "max (default)");
+  rp->add_option("--speed", ra.speed, "max (default), realtime, or <N>x: pace by capture timestamps");
   rp->add_option("--journal", ra.journal, "journal file (JSON lines)")->capture_default_str();
   rp->add_option("--report", ra.report, "also write the report as JSON to this file");
   rp->add_option("--dump-messages", ra.dump, "write every decoded message, one per line, to this file");

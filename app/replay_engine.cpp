@@ -23,6 +23,14 @@ namespace {
 
 using Gateway = OrderGateway<SimVenue>;
 
+feed::DecoderOptions decoder_options(const FeedConfig& f) {
+  feed::DecoderOptions o;
+  o.max_message_bytes = static_cast<std::size_t>(f.max_message_bytes);
+  o.max_out_of_order_bytes = static_cast<std::size_t>(f.max_out_of_order_bytes);
+  o.max_connections = static_cast<std::size_t>(f.max_connections);
+  return o;
+}
+
 // Everything a run owns, built before any stage starts (all allocation happens here).
 struct Pipeline {
   const Config& cfg;
@@ -43,7 +51,8 @@ struct Pipeline {
   Pipeline(const Config& c, const ReplayOptions& opt)
       : cfg(c),
         symbols(c.symbol_names()),
-        normalizer(symbols, norm_stats),
+        decoder(decoder_options(c.feed)),
+        normalizer(symbols, norm_stats, static_cast<std::size_t>(c.feed.max_message_bytes)),
         venue(c.sim, symbols.size()),
         gateway(c.risk, venue, *ring_b, *ring_c, c.threads.wait),
         strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true),
@@ -96,7 +105,8 @@ void place_thread(const char* name, int cpu, std::vector<std::string>& warnings,
 
 uint64_t run_deterministic(Pipeline& p, const ReplayOptions& opt) {
   DirectSink sink{p};
-  feed::FeedStage<feed::BinanceNormalizer, DirectSink> stage(p.decoder, p.normalizer, p.dump.get(), sink);
+  feed::FeedStage<feed::BinanceNormalizer, DirectSink> stage(p.decoder, p.normalizer, p.dump.get(), sink,
+                                                             feed::ReplayPacer(opt.speed));
   for (const auto& path : opt.captures) {
     p.open_capture(path);
     while (stage.step()) {
@@ -123,7 +133,8 @@ uint64_t run_threaded(Pipeline& p, const ReplayOptions& opt, std::vector<std::st
   std::thread feed([&] {
     place_thread("tp-feed", tc.feed_cpu, warnings, warn_mu);
     RingSink sink{*p.ring_a, tc.wait};
-    feed::FeedStage<feed::BinanceNormalizer, RingSink> stage(p.decoder, p.normalizer, p.dump.get(), sink);
+    feed::FeedStage<feed::BinanceNormalizer, RingSink> stage(p.decoder, p.normalizer, p.dump.get(), sink,
+                                                           feed::ReplayPacer(opt.speed));
     try {
       for (std::size_t i = 0; i < opt.captures.size(); ++i) {
         if (i != 0) p.open_capture(opt.captures[i]);
@@ -194,6 +205,30 @@ uint64_t run_threaded(Pipeline& p, const ReplayOptions& opt, std::vector<std::st
 }
 
 }  // namespace
+
+bool parse_speed(const std::string& text, double& out) {
+  if (text == "max") {
+    out = 0;
+    return true;
+  }
+  if (text == "realtime") {
+    out = 1;
+    return true;
+  }
+  if (text.size() < 2 || text.back() != 'x') return false;
+  const std::string num = text.substr(0, text.size() - 1);
+  // Digits with at most one '.', no sign or exponent: what a user types for a speed factor.
+  std::size_t dots = 0;
+  for (const char c : num) {
+    if (c == '.') ++dots;
+    else if (c < '0' || c > '9') return false;
+  }
+  if (dots > 1 || num.front() == '.' || num.back() == '.') return false;
+  const double v = std::stod(num);
+  if (!(v > 0) || v > 1e9) return false;
+  out = v;
+  return true;
+}
 
 RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   if (opt.captures.empty()) throw RunError("no capture to replay");

@@ -24,7 +24,12 @@ struct ReplayOptions {
   std::string journal_path;
   std::optional<std::string> dump_messages_path;
   std::string config_path;  // for the report only
+  double speed = 0;          // capture seconds per wall second; 0 = as fast as possible (--speed max)
 };
+
+// Parses --speed: "max" -> 0, "realtime" -> 1, "<N>x" (N > 0, e.g. "10x", "0.5x") -> N.
+// Returns false for anything else.
+bool parse_speed(const std::string& text, double& out);
 
 // The run could not be done (a capture that cannot be opened, an unwritable output): exit 1.
 class RunError : public std::runtime_error {

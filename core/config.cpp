@@ -158,7 +158,7 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
 
   Config cfg;
   const Reader top(src, root, "");
-  top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "threads"});
+  top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "feed", "threads"});
 
   if (const toml::table* t = top.table("venue")) {
     const Reader r(src, *t, "venue");
@@ -277,6 +277,21 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
       if (*e != "none") fail(src, r.node("entry"), "key 'strategy.entry' = \"" + *e + "\": the only entry rule is \"none\"");
       cfg.strategy.entry = *e;
     }
+  }
+
+  if (const toml::table* t = top.table("feed")) {
+    const Reader r(src, *t, "feed");
+    r.only({"max_message_bytes", "max_out_of_order_bytes", "max_connections"});
+    auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
+      if (auto v = r.integer(k)) {
+        if (*v < lo || *v > hi)
+          fail(src, r.node(k), "key '" + r.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+        out = *v;
+      }
+    };
+    bounded("max_message_bytes", 1024, int64_t{1} << 30, cfg.feed.max_message_bytes);
+    bounded("max_out_of_order_bytes", 0, int64_t{1} << 30, cfg.feed.max_out_of_order_bytes);
+    bounded("max_connections", 1, 65536, cfg.feed.max_connections);
   }
 
   if (const toml::table* t = top.table("threads")) {

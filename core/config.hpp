@@ -59,6 +59,13 @@ struct StrategyConfig {
   std::string entry = "none";
 };
 
+// Limits of the feed's decoding chain (tickpipe's own section; SPEC 8 allows more keys).
+struct FeedConfig {
+  int64_t max_message_bytes = 16 << 20;       // larger WebSocket messages are dropped and counted
+  int64_t max_out_of_order_bytes = 4 << 20;   // per TCP direction, buffered ahead of a hole
+  int64_t max_connections = 64;               // TCP connections tracked at once
+};
+
 // Thread placement and waiting (tickpipe's own section; SPEC §8 allows more keys).
 struct ThreadsConfig {
   int feed_cpu = -1;  // -1: not pinned
@@ -75,6 +82,7 @@ struct Config {
   RiskConfig risk;
   SimConfig sim;
   StrategyConfig strategy;
+  FeedConfig feed;
   ThreadsConfig threads;
 
   std::vector<std::string> symbol_names() const;

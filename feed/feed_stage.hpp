@@ -10,14 +10,16 @@
 #include "feed/binance_normalizer.hpp"
 #include "feed/capture_decoder.hpp"
 #include "feed/message_dump.hpp"
+#include "feed/replay_pacer.hpp"
 
 namespace tp::feed {
 
 template <typename Normalizer, typename EventSink>
 class FeedStage {
  public:
-  FeedStage(CaptureDecoder& decoder, Normalizer& normalizer, MessageDump* dump, EventSink& sink) noexcept
-      : decoder_(decoder), handler_{normalizer, dump, sink} {}
+  FeedStage(CaptureDecoder& decoder, Normalizer& normalizer, MessageDump* dump, EventSink& sink,
+            ReplayPacer pacer = ReplayPacer{}) noexcept
+      : decoder_(decoder), handler_{normalizer, dump, sink, pacer} {}
 
   // Decodes one packet; false at the end of the current capture.
   bool step() { return decoder_.step(handler_); }
@@ -28,9 +30,11 @@ class FeedStage {
     Normalizer& normalizer;
     MessageDump* dump;
     EventSink& sink;
+    ReplayPacer pacer;
     uint64_t events = 0;
 
     void on_message(const Message& m) noexcept {
+      pacer.wait_for(m.recv_ts_ns);
       if (dump != nullptr) dump->write(m);
       MarketEvent ev;
       if (normalizer.normalize(m, ev)) {

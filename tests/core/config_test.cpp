@@ -114,6 +114,17 @@ TEST(Config, RejectsBadValues) {
   EXPECT_FALSE(error_of("[venue]\nformat = \"binance\"\n").empty()) << "no symbols";
 }
 
+TEST(Config, FeedLimits) {
+  const Config c = parse_config(std::string(kMinimal) +
+                                    "[feed]\nmax_message_bytes = 65536\nmax_out_of_order_bytes = 0\nmax_connections = 8\n",
+                                "t.toml");
+  EXPECT_EQ(c.feed.max_message_bytes, 65536);
+  EXPECT_EQ(c.feed.max_out_of_order_bytes, 0);
+  EXPECT_EQ(c.feed.max_connections, 8);
+  EXPECT_NE(error_of(std::string(kMinimal) + "[feed]\nmax_connections = 0\n").find("'feed.max_connections' must be between"),
+            std::string::npos);
+}
+
 TEST(Config, MissingFileIsAConfigError) {
   EXPECT_THROW(load_config_file("/nonexistent/tickpipe.toml"), ConfigError);
 }

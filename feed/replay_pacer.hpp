@@ -1,0 +1,61 @@
+// ReplayPacer: `--speed realtime|<N>x` (SPEC 8). Holds each message back until the wall clock has
+// advanced, since the first message, by the capture-time distance divided by the speed factor.
+//
+// Replay only: it sleeps (a system call) when a message is more than a little early, then spins for
+// the last stretch so the release time is accurate. With speed 0 ("max") it does nothing.
+#pragma once
+
+#include <time.h>
+
+#include <cstdint>
+#include <thread>
+
+namespace tp::feed {
+
+class ReplayPacer {
+ public:
+  // factor: capture seconds per wall second (1 = realtime); 0 = as fast as possible.
+  explicit ReplayPacer(double factor = 0) noexcept : factor_(factor) {}
+
+  bool active() const noexcept { return factor_ > 0; }
+
+  void wait_for(int64_t capture_ts_ns) noexcept {
+    if (factor_ <= 0) return;
+    const int64_t now = now_ns();
+    if (first_capture_ns_ < 0) {
+      first_capture_ns_ = capture_ts_ns;
+      start_wall_ns_ = now;
+      return;
+    }
+    // A capture that steps back in time releases at once rather than waiting.
+    const double offset = static_cast<double>(capture_ts_ns - first_capture_ns_) / factor_;
+    if (offset <= 0) return;
+    const int64_t due = start_wall_ns_ + static_cast<int64_t>(offset);
+    for (int64_t t = now; t < due; t = now_ns()) {
+      const int64_t left = due - t;
+      if (left > kSleepThresholdNs) {
+        const int64_t nap = left - kSpinNs;
+        timespec ts{static_cast<time_t>(nap / 1'000'000'000), static_cast<long>(nap % 1'000'000'000)};
+        nanosleep(&ts, nullptr);
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  static constexpr int64_t kSleepThresholdNs = 200'000;
+  static constexpr int64_t kSpinNs = 100'000;
+
+  static int64_t now_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  }
+
+  double factor_;
+  int64_t first_capture_ns_ = -1;
+  int64_t start_wall_ns_ = 0;
+};
+
+}  // namespace tp::feed
