@@ -49,7 +49,7 @@ Totals totals_of(const RunReport& r) {
 template <typename Counters, typename Names>
 void print_counters(std::ostream& out, const Counters& c, const Names& names, bool skip_zero) {
   bool any = false;
-  for (std::size_t i = 0; i < Counters::kSize; ++i) {
+  for (std::size_t i = 0; i < std::size(names); ++i) {
     if (skip_zero && c.values[i] == 0) continue;
     out << "  " << std::left << std::setw(28) << names[i] << std::right << std::setw(12) << c.values[i] << "\n";
     any = true;
@@ -60,7 +60,7 @@ void print_counters(std::ostream& out, const Counters& c, const Names& names, bo
 template <typename Counters, typename Names>
 nlohmann::json counters_json(const Counters& c, const Names& names) {
   nlohmann::json j = nlohmann::json::object();
-  for (std::size_t i = 0; i < Counters::kSize; ++i) j[std::string(names[i])] = c.values[i];
+  for (std::size_t i = 0; i < std::size(names); ++i) j[std::string(names[i])] = c.values[i];
   return j;
 }
 
@@ -98,7 +98,7 @@ void print_report(const RunReport& r, std::ostream& out) {
       << " still open at the end\n\n";
 
   out << "Messages by type (" << r.normalize.messages() << ")\n";
-  print_counters(out, r.normalize.by_type, feed::kBinanceMessageTypeNames, true);
+  print_counters(out, r.normalize.by_type, r.normalize.by_type.names(), true);
   out << "Dropped messages by reason (" << r.normalize.dropped() << ")\n";
   print_counters(out, r.normalize.drops, feed::kDropReasonNames, true);
   for (std::size_t i = 0; i < r.normalize.sample_count; ++i) {
@@ -155,7 +155,7 @@ void write_report_json(const RunReport& r, const std::string& path) {
                  {"rejected", r.gateway.rejected},
                  {"fills", r.fills},
                  {"open_at_end", r.open_orders_at_end}};
-  j["messages"] = {{"by_type", counters_json(r.normalize.by_type, feed::kBinanceMessageTypeNames)},
+  j["messages"] = {{"by_type", counters_json(r.normalize.by_type, r.normalize.by_type.names())},
                    {"dropped", counters_json(r.normalize.drops, feed::kDropReasonNames)}};
   json samples = json::array();
   for (std::size_t i = 0; i < r.normalize.sample_count; ++i) {

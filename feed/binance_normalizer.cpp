@@ -268,7 +268,9 @@ BinanceNormalizer::BinanceNormalizer(const SymbolTable& symbols, NormalizerStats
                                      std::size_t max_message_bytes)
     : impl_(std::make_unique<Impl>(symbols, max_message_bytes)),
       stats_(stats),
-      max_message_bytes_(max_message_bytes) {}
+      max_message_bytes_(max_message_bytes) {
+  stats_.by_type.set_names(kBinanceMessageTypeNames);
+}
 
 BinanceNormalizer::~BinanceNormalizer() = default;
 

@@ -25,9 +25,11 @@
 // thread.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "core/events.hpp"
 #include "core/symbol_table.hpp"
@@ -36,10 +38,31 @@
 
 namespace tp::feed {
 
+// What a Binance message was. Exactly one is counted per message passed to normalize(); a message
+// whose type cannot be told (too large, malformed JSON, no known shape) counts as `other`.
+enum class BinanceMessageType : uint8_t {
+  BookTicker = 0,   // bookTicker (spot: no "e"; futures: "e":"bookTicker")
+  Trade,            // "e":"trade"
+  AggTrade,         // "e":"aggTrade"
+  DepthUpdate,      // "e":"depthUpdate": validated, no event yet (SPEC §9.5)
+  SubscriptionAck,  // {"result":...,"id":...}
+  DepthSnapshot,    // REST {"lastUpdateId":...,"bids":[...],"asks":[...]}
+  Other,            // any other "e" (kline, 24hrTicker, ...) or an unclassifiable message
+};
+inline constexpr std::size_t kBinanceMessageTypeCount = 7;
+static_assert(kBinanceMessageTypeCount <= kMaxMessageTypes);
+inline constexpr std::array<std::string_view, kBinanceMessageTypeCount> kBinanceMessageTypeNames{
+    "book_ticker", "trade", "agg_trade", "depth_update", "subscription_ack", "depth_snapshot", "other"};
+constexpr std::string_view name_of(BinanceMessageType t) noexcept {
+  return kBinanceMessageTypeNames[static_cast<std::size_t>(t)];
+}
+
+// Counts into `stats.by_type` indexed by BinanceMessageType (it installs kBinanceMessageTypeNames).
 class BinanceNormalizer {
  public:
   // Allocates the parser for messages of up to max_message_bytes (throws std::bad_alloc on
-  // failure). `symbols` and `stats` must outlive the normalizer.
+  // failure). `symbols` and `stats` must outlive the normalizer. Installs kBinanceMessageTypeNames as
+  // the names of stats.by_type.
   BinanceNormalizer(const SymbolTable& symbols, NormalizerStats& stats,
                     std::size_t max_message_bytes = 1 << 20);
   ~BinanceNormalizer();

@@ -478,8 +478,22 @@ TEST(NormalizerStatsNames, SnakeCaseAndComplete) {
   EXPECT_EQ(name_of(DropReason::TooLarge), "too_large");
   for (std::string_view n : kBinanceMessageTypeNames) EXPECT_FALSE(n.empty());
   for (std::string_view n : kDropReasonNames) EXPECT_FALSE(n.empty());
-  static_assert(decltype(NormalizerStats::by_type)::kSize == kBinanceMessageTypeNames.size());
+  static_assert(kBinanceMessageTypeNames.size() <= kMaxMessageTypes);
   static_assert(decltype(NormalizerStats::drops)::kSize == kDropReasonNames.size());
+}
+
+// The normalizer installs its type names into the (venue-agnostic) stats; a copy keeps them.
+TEST(NormalizerStatsNames, BinanceInstallsItsTypeNames) {
+  SymbolTable symbols{kSymbols};
+  NormalizerStats stats;
+  EXPECT_EQ(stats.by_type.size(), 0u);
+  BinanceNormalizer norm{symbols, stats};
+  ASSERT_EQ(stats.by_type.size(), kBinanceMessageTypeCount);
+  EXPECT_EQ(stats.by_type.names().data(), kBinanceMessageTypeNames.data());
+  const NormalizerStats copy = stats;
+  ASSERT_EQ(copy.by_type.size(), kBinanceMessageTypeCount);
+  EXPECT_EQ(copy.by_type.names()[static_cast<std::size_t>(T::BookTicker)], "book_ticker");
+  EXPECT_EQ(copy.by_type.names()[static_cast<std::size_t>(T::DepthSnapshot)], "depth_snapshot");
 }
 
 // The parser must not depend on what lies in the padding, nor on the buffer being reused.
