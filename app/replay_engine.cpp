@@ -14,6 +14,7 @@
 #include "exec/order_gateway.hpp"
 #include "exec/sim_venue.hpp"
 #include "feed/binance_normalizer.hpp"
+#include "feed/coinbase_normalizer.hpp"
 #include "feed/capture_decoder.hpp"
 #include "feed/feed_stage.hpp"
 #include "feed/message_dump.hpp"
@@ -41,7 +42,9 @@ struct Pipeline {
   std::unique_ptr<JournalRing> ring_d = std::make_unique<JournalRing>();
   feed::NormalizerStats norm_stats;
   feed::CaptureDecoder decoder;
-  feed::BinanceNormalizer normalizer;
+  // Exactly one of these exists: the venue format the configuration names.
+  std::unique_ptr<feed::BinanceNormalizer> binance;
+  std::unique_ptr<feed::CoinbaseNormalizer> coinbase;
   std::unique_ptr<feed::MessageDump> dump;
   SimVenue venue;
   Gateway gateway;
@@ -52,13 +55,15 @@ struct Pipeline {
       : cfg(c),
         symbols(c.symbol_names()),
         decoder(decoder_options(c.feed)),
-        normalizer(symbols, norm_stats, static_cast<std::size_t>(c.feed.max_message_bytes)),
         venue(c.sim, symbols.size()),
         gateway(c.risk, venue, *ring_b, *ring_c, c.threads.wait),
         strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true),
         journal(opt.journal_path, symbols) {
-    if (c.venue_format != VenueFormat::Binance)
-      throw ConfigError("venue.format = \"coinbase\" is not supported by this build yet (only \"binance\")");
+    const auto max_msg = static_cast<std::size_t>(c.feed.max_message_bytes);
+    if (c.venue_format == VenueFormat::Coinbase)
+      coinbase = std::make_unique<feed::CoinbaseNormalizer>(symbols, norm_stats, max_msg);
+    else
+      binance = std::make_unique<feed::BinanceNormalizer>(symbols, norm_stats, max_msg);
     if (opt.dump_messages_path) dump = std::make_unique<feed::MessageDump>(*opt.dump_messages_path);
   }
 
@@ -103,10 +108,10 @@ void place_thread(const char* name, int cpu, std::vector<std::string>& warnings,
   }
 }
 
-uint64_t run_deterministic(Pipeline& p, const ReplayOptions& opt) {
+template <typename Normalizer>
+uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt) {
   DirectSink sink{p};
-  feed::FeedStage<feed::BinanceNormalizer, DirectSink> stage(p.decoder, p.normalizer, p.dump.get(), sink,
-                                                             feed::ReplayPacer(opt.speed));
+  feed::FeedStage<Normalizer, DirectSink> stage(p.decoder, normalizer, p.dump.get(), sink, feed::ReplayPacer(opt.speed));
   for (const auto& path : opt.captures) {
     p.open_capture(path);
     while (stage.step()) {
@@ -119,7 +124,8 @@ uint64_t run_deterministic(Pipeline& p, const ReplayOptions& opt) {
   return stage.events();
 }
 
-uint64_t run_threaded(Pipeline& p, const ReplayOptions& opt, std::vector<std::string>& warnings) {
+template <typename Normalizer>
+uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt, std::vector<std::string>& warnings) {
   const ThreadsConfig& tc = p.cfg.threads;
   std::mutex warn_mu;
   std::atomic<bool> feed_done{false};
@@ -133,8 +139,7 @@ uint64_t run_threaded(Pipeline& p, const ReplayOptions& opt, std::vector<std::st
   std::thread feed([&] {
     place_thread("tp-feed", tc.feed_cpu, warnings, warn_mu);
     RingSink sink{*p.ring_a, tc.wait};
-    feed::FeedStage<feed::BinanceNormalizer, RingSink> stage(p.decoder, p.normalizer, p.dump.get(), sink,
-                                                           feed::ReplayPacer(opt.speed));
+    feed::FeedStage<Normalizer, RingSink> stage(p.decoder, normalizer, p.dump.get(), sink, feed::ReplayPacer(opt.speed));
     try {
       for (std::size_t i = 0; i < opt.captures.size(); ++i) {
         if (i != 0) p.open_capture(opt.captures[i]);
@@ -235,7 +240,11 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   auto p = std::make_unique<Pipeline>(cfg, opt);
   RunReport rep;
   const auto t0 = std::chrono::steady_clock::now();
-  rep.events = opt.mode == ReplayMode::Deterministic ? run_deterministic(*p, opt) : run_threaded(*p, opt, rep.warnings);
+  auto run = [&](auto& normalizer) {
+    return opt.mode == ReplayMode::Deterministic ? run_deterministic(*p, normalizer, opt)
+                                                 : run_threaded(*p, normalizer, opt, rep.warnings);
+  };
+  rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
   rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p->journal.flush();
   if (p->dump) p->dump->close();
