@@ -244,7 +244,7 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
   if (const toml::table* t = top.table("risk")) {
     const Reader r(src, *t, "risk");
     r.only({"daily_loss_limit", "day_reset_utc", "flatten_on_halt", "max_order_qty", "max_order_notional",
-            "max_orders_per_sec", "duplicate_window_ms"});
+            "max_orders_per_sec", "duplicate_window_ms", "price_band_pct", "max_open_orders"});
     cfg.risk.daily_loss_limit = r.decimal("daily_loss_limit");
     if (auto s = r.string("day_reset_utc")) cfg.risk.day_reset_minutes = parse_hhmm(src, r.node("day_reset_utc"), *s);
     if (auto b = r.boolean("flatten_on_halt")) cfg.risk.flatten_on_halt = *b;
@@ -258,16 +258,35 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
       if (*v < 0) fail(src, r.node("duplicate_window_ms"), "key 'risk.duplicate_window_ms' must be >= 0");
       cfg.risk.duplicate_window_ms = *v;
     }
+    if (auto v = r.decimal("price_band_pct")) {
+      if (*v <= 0) fail(src, r.node("price_band_pct"), "key 'risk.price_band_pct' must be > 0 (percent)");
+      cfg.risk.price_band_pct = *v;
+    }
+    if (auto v = r.integer("max_open_orders")) {
+      if (*v < 1 || *v > 1'000'000)
+        fail(src, r.node("max_open_orders"), "key 'risk.max_open_orders' must be between 1 and 1000000");
+      cfg.risk.max_open_orders = *v;
+    }
   }
 
   if (const toml::table* t = top.table("sim")) {
     const Reader r(src, *t, "sim");
-    r.only({"latency_ns", "taker_fee_bps"});
+    r.only({"latency_ns", "taker_fee_bps", "maker_fee_bps", "max_orders"});
     if (auto v = r.integer("latency_ns")) {
       if (*v < 0) fail(src, r.node("latency_ns"), "key 'sim.latency_ns' must be >= 0");
       cfg.sim.latency_ns = *v;
     }
     if (auto v = r.decimal("taker_fee_bps")) cfg.sim.taker_fee_bps = *v;
+    if (auto v = r.decimal("maker_fee_bps", /*allow_negative=*/true)) {
+      if (*v < -10'000 * kScale || *v > 10'000 * kScale)
+        fail(src, r.node("maker_fee_bps"), "key 'sim.maker_fee_bps' must be between -10000 and 10000 (basis points)");
+      cfg.sim.maker_fee_bps = *v;
+    }
+    if (auto v = r.integer("max_orders")) {
+      if (*v < 1 || *v > kMaxSimOrders)
+        fail(src, r.node("max_orders"), "key 'sim.max_orders' must be between 1 and " + std::to_string(kMaxSimOrders));
+      cfg.sim.max_orders = *v;
+    }
   }
 
   if (const toml::table* t = top.table("strategy")) {

@@ -48,11 +48,20 @@ struct RiskConfig {
   Fixed max_order_notional = 1'000'000 * kScale;
   int64_t max_orders_per_sec = 100;
   int64_t duplicate_window_ms = 0;
+  Fixed price_band_pct = 5 * kScale;  // a limit price within +-this percent of the order's ref_px; > 0
+  int64_t max_open_orders = 50;       // accepted by the gateway and not yet finished; >= 1
 };
+
+// Upper bound of sim.max_orders: everything one book top can make the simulated venue report
+// (one report per order it holds) must fit ring C in deterministic mode (exec asserts it).
+inline constexpr int64_t kMaxSimOrders = 8192;
 
 struct SimConfig {
   int64_t latency_ns = 0;
   Fixed taker_fee_bps = 10 * kScale;
+  std::optional<Fixed> maker_fee_bps;  // resting limit orders; absent: taker_fee_bps. Negative: a rebate
+  int64_t max_orders = 4096;           // orders the venue holds at once (waiting for latency, or resting);
+                                       // 1 .. kMaxSimOrders
 };
 
 struct StrategyConfig {

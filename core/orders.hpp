@@ -3,7 +3,10 @@
 // Plain structs of one cache line each (ring slots). Prices and quantities are Fixed (1e-8).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <type_traits>
 
 #include "core/events.hpp"
@@ -49,6 +52,13 @@ constexpr const char* reject_reason_name(RejectReason r) noexcept {
   }
   return "unknown";
 }
+inline constexpr std::size_t kRejectReasonCount = static_cast<std::size_t>(RejectReason::Venue) + 1;
+// reject_reason_name() by index, for counter sets (index = enum value; "none" is never counted).
+inline constexpr std::array<std::string_view, kRejectReasonCount> kRejectReasonNames{
+    "none", "state", "max_qty", "max_notional", "price_band", "max_open_orders", "rate_limit", "duplicate", "venue"};
+static_assert(kRejectReasonNames[static_cast<std::size_t>(RejectReason::Duplicate)] ==
+              std::string_view(reject_reason_name(RejectReason::Duplicate)));
+static_assert(kRejectReasonNames[kRejectReasonCount - 1] == std::string_view(reject_reason_name(RejectReason::Venue)));
 
 enum class TradingState : uint8_t { Active = 0, Reducing = 1, Halted = 2 };
 constexpr const char* trading_state_name(TradingState s) noexcept {
@@ -93,11 +103,21 @@ struct StateUpdate {
   TradingState state;
 };
 
+// Asks the venue to cancel an order it holds (resting, or not yet live under a latency). The
+// venue answers with ExecKind::Cancel (last = true); a cancel that finds no open order (already
+// filled, cancelled or rejected, or never accepted) produces no report: that order's own last
+// report has been or will be sent. See docs/decisions.md "Simulated venue and pre-trade checks".
+struct CancelRequest {
+  uint64_t client_order_id;
+  int64_t ts_ns;  // engine clock at the decision to cancel
+};
+
 enum class GatewayMsgKind : uint8_t {
   Order = 0,
   BookTop = 1,
   State = 2,
   EndOfData = 3,  // no more market data: answer with an ExecKind::EndOfData report once drained
+  Cancel = 4,
 };
 
 // Ring B slot: strategy -> gateway.
@@ -107,6 +127,7 @@ struct alignas(64) GatewayMsg {
     OrderRequest order;
     BookTopUpdate book;
     StateUpdate state;
+    CancelRequest cancel;
   };
 };
 static_assert(sizeof(GatewayMsg) == 64);
@@ -117,14 +138,14 @@ enum class ExecKind : uint8_t { Fill = 0, Reject = 1, Cancel = 2, EndOfData = 3 
 struct alignas(64) ExecReport {
   uint64_t client_order_id;
   int64_t ts_ns;   // engine clock when the venue acted (fill: the book top it filled against)
-  Fixed qty;       // filled quantity (Fill)
+  Fixed qty;       // Fill: quantity of this fill; Cancel: quantity filled before the cancel
   Fixed price;     // fill price (Fill)
   Fixed fee;       // rounded half away from zero to 1e-8 (SPEC §9.8)
   SymbolId symbol_id;
   Side side;
   ExecKind kind;
   RejectReason reason;  // Reject only
-  bool last;            // no further reports will follow for this order
+  bool last;            // no further reports will follow for this order (a partial Fill: false)
 };
 static_assert(sizeof(ExecReport) == 64);
 static_assert(std::is_trivially_copyable_v<ExecReport>);

@@ -1,30 +1,51 @@
 // OrderGateway: the gateway thread's stage. Takes GatewayMsgs from ring B, checks each order
-// (PreTradeChecks), hands accepted orders to the venue, and returns execution reports on ring C.
+// (PreTradeChecks), hands accepted orders and cancels to the venue, and returns execution reports
+// on ring C. Every order message gets reports ending with exactly one `last = true`: a pre-trade
+// reject, or the venue's fill(s) / cancel / reject. A cancel adds no report of its own when the
+// order is already finished.
 //
 // The venue is a template parameter so the per-order path has no virtual call; the simulated
 // venue is the only one in this build (FIX 4.4 and the JSON WebSocket API come later).
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "core/config.hpp"
+#include "core/counters.hpp"
 #include "core/rings.hpp"
 #include "exec/pre_trade_checks.hpp"
 #include "exec/sim_venue.hpp"
 
 namespace tp {
 
+// Reject reports by reason (index = RejectReason; names: kRejectReasonNames / reject_counter_name).
+using RejectCounters = CounterSet<RejectReason, kRejectReasonCount>;
+constexpr std::string_view reject_counter_name(RejectReason r) noexcept {
+  return kRejectReasonNames[static_cast<std::size_t>(r)];
+}
+
 struct GatewayStats {
-  uint64_t orders = 0;
-  uint64_t accepted = 0;
-  uint64_t rejected = 0;
-  uint64_t fills = 0;
+  uint64_t orders = 0;          // order messages received
+  uint64_t accepted = 0;        // passed the pre-trade checks and went to the venue
+  uint64_t rejected = 0;        // failed a pre-trade check (by reason: rejects)
+  uint64_t venue_rejected = 0;  // accepted, then rejected by the venue (rejects[Venue])
+  uint64_t fills = 0;           // Fill reports (each partial fill counts)
+  uint64_t cancel_requests = 0; // Cancel messages received
+  uint64_t cancelled = 0;       // Cancel reports (orders cancelled at the venue)
+  uint64_t cancel_unknown = 0;  // cancels that found no open order at the venue on arrival
+  RejectCounters rejects;       // every Reject report by reason, pre-trade and venue
 };
+
+// Deterministic mode drains ring C only after the gateway has processed a market event's
+// messages: one book top makes the simulated venue report at most once per order it holds.
+static_assert(ExecRing::capacity() >= 2 * kMaxSimOrders);
 
 template <typename Venue>
 class OrderGateway {
  public:
-  OrderGateway(const RiskConfig& risk, Venue& venue, GatewayRing& in, ExecRing& out, WaitKind wait) noexcept
+  // Start-up: allocates the pre-trade checks' fixed memory.
+  OrderGateway(const RiskConfig& risk, Venue& venue, GatewayRing& in, ExecRing& out, WaitKind wait)
       : checks_(risk), venue_(venue), in_(in), out_(out), wait_(wait) {}
 
   // Processes every message now in ring B; returns how many.
@@ -39,8 +60,19 @@ class OrderGateway {
   }
 
   void process(const GatewayMsg& m) noexcept {
-    auto emit = [this](const ExecReport& r) {
-      if (r.kind == ExecKind::Fill) ++stats_.fills;
+    // Every report the venue emits is about an order this gateway accepted; its last report
+    // frees that order's place under max_open_orders.
+    auto emit = [this](const ExecReport& r) noexcept {
+      switch (r.kind) {
+        case ExecKind::Fill: ++stats_.fills; break;
+        case ExecKind::Cancel: ++stats_.cancelled; break;
+        case ExecKind::Reject:
+          ++stats_.venue_rejected;
+          stats_.rejects.inc(r.reason);
+          break;
+        case ExecKind::EndOfData: break;
+      }
+      if (r.last) checks_.on_order_finished();
       push_wait(out_, r, wait_);
     };
     switch (m.kind) {
@@ -49,6 +81,7 @@ class OrderGateway {
         const RejectReason why = checks_.check(m.order);
         if (why != RejectReason::None) {
           ++stats_.rejected;
+          stats_.rejects.inc(why);
           ExecReport r{};
           r.client_order_id = m.order.client_order_id;
           r.ts_ns = m.order.decision_ts_ns;
@@ -64,6 +97,10 @@ class OrderGateway {
         venue_.submit(m.order, emit);
         return;
       }
+      case GatewayMsgKind::Cancel:
+        ++stats_.cancel_requests;
+        if (venue_.cancel(m.cancel, emit) == Venue::CancelResult::Unknown) ++stats_.cancel_unknown;
+        return;
       case GatewayMsgKind::BookTop:
         venue_.on_book_top(m.book, emit);
         return;
@@ -83,6 +120,7 @@ class OrderGateway {
 
   bool end_of_data() const noexcept { return end_of_data_; }
   const GatewayStats& stats() const noexcept { return stats_; }
+  const PreTradeChecks& checks() const noexcept { return checks_; }
 
  private:
   PreTradeChecks checks_;
