@@ -24,6 +24,8 @@ namespace {
 
 using Gateway = OrderGateway<SimVenue>;
 
+void drain_gateway(void* g) noexcept { static_cast<Gateway*>(g)->drain(); }
+
 feed::DecoderOptions decoder_options(const FeedConfig& f) {
   feed::DecoderOptions o;
   o.max_message_bytes = static_cast<std::size_t>(f.max_message_bytes);
@@ -57,7 +59,8 @@ struct Pipeline {
         decoder(decoder_options(c.feed)),
         venue(c.sim, symbols.size()),
         gateway(c.risk, venue, *ring_b, *ring_c, c.threads.wait),
-        strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true),
+        strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true,
+                 opt.mode == ReplayMode::Deterministic ? SettleFn{&gateway, &drain_gateway} : SettleFn{}),
         journal(opt.journal_path, symbols) {
     const auto max_msg = static_cast<std::size_t>(c.feed.max_message_bytes);
     if (c.venue_format == VenueFormat::Coinbase)
@@ -78,19 +81,20 @@ struct Pipeline {
   }
 };
 
-// Deterministic mode: the feed's sink runs the rest of the pipeline to completion for each event.
+// Deterministic mode: the feed's sink runs the rest of the pipeline to completion for each event
+// (the strategy settles every order it sends with the gateway before it goes on, SPEC §6).
 struct DirectSink {
   Pipeline& p;
+  ControlQueue& control;
   void on_event(const MarketEvent& ev) noexcept {
-    Gateway& g = p.gateway;
-    p.strategy.on_market(ev, [&g]() noexcept { g.drain(); });
-    // Orders the rules just sent are filled before the next market event (SPEC §6).
-    g.drain();
-    p.strategy.drain_exec();
+    p.strategy.poll_control(control);
+    p.strategy.on_market(ev);
     JournalRecord r;
     while (p.ring_d->try_pop(r)) p.journal.write(r);
   }
 };
+
+constexpr uint32_t kControlPollEvents = 64;
 
 // Threaded mode: the feed thread only publishes.
 struct RingSink {
@@ -109,14 +113,15 @@ void place_thread(const char* name, int cpu, std::vector<std::string>& warnings,
 }
 
 template <typename Normalizer>
-uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt) {
-  DirectSink sink{p};
+uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt, ControlQueue& control) {
+  DirectSink sink{p, control};
   feed::FeedStage<Normalizer, DirectSink> stage(p.decoder, normalizer, p.dump.get(), sink, feed::ReplayPacer(opt.speed));
   for (const auto& path : opt.captures) {
     p.open_capture(path);
     while (stage.step()) {
     }
   }
+  p.strategy.poll_control(control);
   p.strategy.send_end_of_data();
   p.gateway.drain();
   p.strategy.drain_exec();
@@ -125,7 +130,8 @@ uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOpti
 }
 
 template <typename Normalizer>
-uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt, std::vector<std::string>& warnings) {
+uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt, ControlQueue& control,
+                      std::vector<std::string>& warnings) {
   const ThreadsConfig& tc = p.cfg.threads;
   std::mutex warn_mu;
   std::atomic<bool> feed_done{false};
@@ -158,13 +164,20 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& 
     Waiter w(tc.wait);
     MarketEvent ev;
     bool eod_sent = false;
-    auto no_settle = []() noexcept {};
+    uint32_t since_poll = 0;
     for (;;) {
       if (p.ring_a->try_pop(ev)) {
-        p.strategy.on_market(ev, no_settle);
+        // Operator commands are taken between events, every kControlPollEvents events and
+        // whenever the ring is empty, so a burst of market data cannot delay the kill switch long.
+        if (++since_poll == kControlPollEvents) {
+          since_poll = 0;
+          p.strategy.poll_control(control);
+        }
+        p.strategy.on_market(ev);
         w.reset();
         continue;
       }
+      p.strategy.poll_control(control);
       p.strategy.drain_exec();
       // feed_done is read before the final emptiness check so no event published before it
       // can be missed.
@@ -239,12 +252,27 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   if (opt.captures.empty()) throw RunError("no capture to replay");
   auto p = std::make_unique<Pipeline>(cfg, opt);
   RunReport rep;
+  // The kill switch: the caller's control queue, or one fed by SIGUSR1/SIGUSR2.
+  std::unique_ptr<ControlQueue> own_control;
+  ControlQueue* control = opt.control;
+  if (control == nullptr) {
+    own_control = std::make_unique<ControlQueue>();
+    control = own_control.get();
+    if (const std::string err = control->install_signal_handlers(); !err.empty())
+      rep.warnings.push_back("kill switch signals unavailable: " + err);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   auto run = [&](auto& normalizer) {
-    return opt.mode == ReplayMode::Deterministic ? run_deterministic(*p, normalizer, opt)
-                                                 : run_threaded(*p, normalizer, opt, rep.warnings);
+    return opt.mode == ReplayMode::Deterministic ? run_deterministic(*p, normalizer, opt, *control)
+                                                 : run_threaded(*p, normalizer, opt, *control, rep.warnings);
   };
-  rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
+  try {
+    rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
+  } catch (...) {
+    if (own_control) own_control->uninstall_signal_handlers();
+    throw;
+  }
+  if (own_control) own_control->uninstall_signal_handlers();
   rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p->journal.flush();
   if (p->dump) p->dump->close();
@@ -258,6 +286,8 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   rep.open_orders_at_end = p->strategy.open_orders();
   rep.engine_clock_ns = p->strategy.clock();
   rep.final_state = p->strategy.state();
+  rep.state_history = p->strategy.state_history();
+  rep.day_pnl = p->strategy.day_pnl();
   rep.decode = p->decoder.stats();
   rep.normalize = p->norm_stats;
   rep.gateway = p->gateway.stats();

@@ -13,6 +13,7 @@
 
 #include "app/run_report.hpp"
 #include "core/config.hpp"
+#include "core/control_queue.hpp"
 
 namespace tp {
 
@@ -25,6 +26,9 @@ struct ReplayOptions {
   std::optional<std::string> dump_messages_path;
   std::string config_path;  // for the report only
   double speed = 0;          // capture seconds per wall second; 0 = as fast as possible (--speed max)
+  // Operator commands (the kill switch) for this run. Null: the engine makes its own queue and
+  // feeds it from SIGUSR1 (REDUCING) and SIGUSR2 (HALTED and flatten).
+  ControlQueue* control = nullptr;
 };
 
 // Parses --speed: "max" -> 0, "realtime" -> 1, "<N>x" (N > 0, e.g. "10x", "0.5x") -> N.

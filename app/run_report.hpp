@@ -35,6 +35,8 @@ struct RunReport {
   uint64_t open_orders_at_end = 0;
   int64_t engine_clock_ns = 0;
   TradingState final_state = TradingState::Active;
+  std::vector<StateChange> state_history;
+  Fixed day_pnl = 0;
   double wall_seconds = 0;
   feed::DecodeStats decode;
   feed::NormalizerStats normalize;

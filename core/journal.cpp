@@ -109,6 +109,14 @@ std::size_t format_journal_line(const JournalRecord& r, const SymbolTable& symbo
       o.raw(",\"reason\":");
       o.str(state_reason_name(r.state_reason));
       break;
+    case JournalKind::Cancel:
+      o.raw("{\"event\":\"cancel\",\"ts\":");
+      o.i64(r.ts_ns);
+      o.raw(",\"client_order_id\":");
+      o.u64(r.client_order_id);
+      o.raw(",\"filled_qty\":");
+      o.dec(r.qty);
+      break;
     case JournalKind::Day:
       o.raw("{\"event\":\"day\",\"ts\":");
       o.i64(r.ts_ns);

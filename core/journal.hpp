@@ -15,7 +15,7 @@
 
 namespace tp {
 
-enum class JournalKind : uint8_t { Order = 0, Fill = 1, Reject = 2, State = 3, Day = 4 };
+enum class JournalKind : uint8_t { Order = 0, Fill = 1, Reject = 2, State = 3, Day = 4, Cancel = 5 };
 
 enum class StateReason : uint8_t { LossLimit = 0, KillSwitch = 1, DayReset = 2, Operator = 3 };
 constexpr const char* state_reason_name(StateReason r) noexcept {
@@ -31,7 +31,7 @@ constexpr const char* state_reason_name(StateReason r) noexcept {
 struct alignas(64) JournalRecord {
   int64_t ts_ns;
   uint64_t client_order_id;  // order, fill, reject
-  Fixed qty;                 // order, fill
+  Fixed qty;                 // order, fill; cancel: quantity filled before the cancel
   Fixed price;               // fill; limit order
   Fixed fee;                 // fill
   Fixed pnl;                 // day: closing day P&L

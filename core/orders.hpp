@@ -16,12 +16,24 @@ namespace tp {
 enum class OrderType : uint8_t { Market = 0, Limit = 1 };
 constexpr const char* order_type_name(OrderType t) noexcept { return t == OrderType::Market ? "market" : "limit"; }
 
-enum class OrderReason : uint8_t { ProfitTake = 0, LossLimit = 1, Operator = 2 };
+enum class OrderReason : uint8_t {
+  ProfitTake = 0,
+  LossLimit = 1,
+  Operator = 2,
+  KillSwitch = 3,  // flatten requested with the kill switch
+  StopLoss = 4,
+  TrailingStop = 5,
+  Entry = 6,       // the entry rule opening or adding to a position
+};
 constexpr const char* order_reason_name(OrderReason r) noexcept {
   switch (r) {
     case OrderReason::ProfitTake: return "profit_take";
     case OrderReason::LossLimit: return "loss_limit";
     case OrderReason::Operator: return "operator";
+    case OrderReason::KillSwitch: return "kill_switch";
+    case OrderReason::StopLoss: return "stop_loss";
+    case OrderReason::TrailingStop: return "trailing_stop";
+    case OrderReason::Entry: return "entry";
   }
   return "unknown";
 }

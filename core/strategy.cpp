@@ -10,27 +10,50 @@ std::vector<SymbolRules> rules_from(const Config& cfg) {
   return r;
 }
 
+Fixed abs_fixed(Fixed v) noexcept { return v < 0 ? -v : v; }
+
 }  // namespace
 
 Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& to_gateway, ExecRing& from_gateway,
-                   JournalRing& journal, bool forward_book_tops)
+                   JournalRing& journal, bool forward_book_tops, SettleFn settle)
     : to_gateway_(to_gateway),
       from_gateway_(from_gateway),
       journal_(journal),
       forward_book_tops_(forward_book_tops),
       wait_(cfg.threads.wait),
+      settle_(settle),
+      loss_limit_(cfg.risk.daily_loss_limit),
+      flatten_on_halt_(cfg.risk.flatten_on_halt),
       book_(symbols.size()),
       profit_(cfg.profit_levels, rules_from(cfg)),
+      risk_(symbols.size(), cfg.risk.day_reset_minutes),
       stats_(symbols.size()),
       in_flight_(symbols.size(), 0),
       orders_(kMaxLiveOrders) {
+  history_.reserve(kMaxStateHistory);
   for (const auto& p : cfg.positions) book_.set_initial(symbols.find(p.symbol), p.qty, p.entry_price);
 }
 
+void Strategy::on_market(const MarketEvent& ev) noexcept {
+  const int64_t new_clock = ev.exch_ts_ns > clock_ns_ ? ev.exch_ts_ns : clock_ns_;  // never goes back
+  if (!risk_.started()) {
+    risk_.start(new_clock);
+  } else if (const int64_t day = risk_.day_of(new_clock); day > risk_.day()) {
+    // The rollover comes first, from the marks known before this event (SPEC §9.2).
+    clock_ns_ = new_clock;
+    rollover(day);
+  }
+  clock_ns_ = new_clock;
+  const bool moved = begin_event(ev);
+  after_send();  // the venue fills what is due at this event (deterministic mode)
+  check_loss_limit();
+  if (moved) evaluate_rules(ev.symbol_id);
+}
+
 bool Strategy::begin_event(const MarketEvent& ev) noexcept {
-  if (ev.exch_ts_ns > clock_ns_) clock_ns_ = ev.exch_ts_ns;  // the engine clock never goes back
   if (ev.kind == EventKind::Clock) return false;
   const bool moved = book_.on_market(ev);
+  if (moved) refresh_unrealized(ev.symbol_id);
   if (forward_book_tops_ && ev.kind == EventKind::BookTop) {
     GatewayMsg m;
     m.kind = GatewayMsgKind::BookTop;
@@ -39,6 +62,90 @@ bool Strategy::begin_event(const MarketEvent& ev) noexcept {
     push_wait(to_gateway_, m, wait_);
   }
   return moved;
+}
+
+void Strategy::rollover(int64_t new_day) noexcept {
+  JournalRecord jr{};
+  jr.kind = JournalKind::Day;
+  jr.ts_ns = clock_ns_;
+  jr.pnl = risk_.day_pnl();  // the closing day's P&L
+  journal(jr);
+  set_state(TradingState::Active, StateReason::DayReset);
+  risk_.roll_to(new_day);
+}
+
+void Strategy::check_loss_limit() noexcept {
+  if (!loss_limit_ || state_ == TradingState::Halted) return;
+  if (risk_.day_pnl() > -*loss_limit_) return;
+  set_state(TradingState::Halted, StateReason::LossLimit);
+  cancel_non_reducing();
+  if (flatten_on_halt_) flatten(OrderReason::LossLimit);
+}
+
+void Strategy::poll_control(ControlQueue& q) noexcept {
+  ControlCommand c;
+  while (q.try_pop(c)) apply_control(c);
+}
+
+void Strategy::apply_control(const ControlCommand& c) noexcept {
+  set_state(c.state, StateReason::KillSwitch);
+  if (c.state == TradingState::Halted) cancel_non_reducing();
+  if (c.flatten) flatten(OrderReason::KillSwitch);
+}
+
+void Strategy::set_state(TradingState to, StateReason why) noexcept {
+  if (to == state_) return;
+  JournalRecord jr{};
+  jr.kind = JournalKind::State;
+  jr.ts_ns = clock_ns_;
+  jr.from_state = state_;
+  jr.to_state = to;
+  jr.state_reason = why;
+  journal(jr);
+  if (history_.size() < kMaxStateHistory) history_.push_back({clock_ns_, state_, to, why});
+  ++state_changes_;
+  state_ = to;
+  // The gateway gates every later order on the new state.
+  GatewayMsg m;
+  m.kind = GatewayMsgKind::State;
+  m.state = StateUpdate{clock_ns_, to};
+  push_wait(to_gateway_, m, wait_);
+}
+
+void Strategy::cancel_non_reducing() noexcept {
+  bool sent = false;
+  for (OrderSlot& s : orders_) {
+    if (!s.live || s.reduces || s.cancel_sent) continue;
+    GatewayMsg m;
+    m.kind = GatewayMsgKind::Cancel;
+    m.cancel = CancelRequest{s.client_order_id, clock_ns_};
+    push_wait(to_gateway_, m, wait_);
+    s.cancel_sent = true;
+    sent = true;
+  }
+  if (sent) after_send();
+}
+
+Fixed Strategy::reducing_in_flight(SymbolId id) const noexcept {
+  Fixed q = 0;
+  if (in_flight_[id] == 0) return 0;
+  for (const OrderSlot& s : orders_)
+    if (s.live && s.symbol_id == id && s.reduces) q += s.qty - s.filled;
+  return q;
+}
+
+// Closes every open position with a market order, symbols in id order; in deterministic mode each
+// order's fill follows it in the journal (SPEC §9.4). What reducing orders already in flight will
+// close is not sent twice.
+void Strategy::flatten(OrderReason why) noexcept {
+  for (SymbolId id = 0; id < book_.size(); ++id) {
+    const Fixed q = book_[id].qty;
+    if (q == 0) continue;
+    const Fixed remaining = abs_fixed(q) - reducing_in_flight(id);
+    if (remaining <= 0) continue;
+    send_order(id, q > 0 ? Side::Sell : Side::Buy, remaining, book_.mark(id), why, 0);
+    after_send();
+  }
 }
 
 void Strategy::evaluate_rules(SymbolId id) noexcept {
@@ -53,12 +160,14 @@ void Strategy::evaluate_rules(SymbolId id) noexcept {
   if (d.send) {
     ++stats_[id].profit_takes;
     send_order(id, d.side, d.qty, touch, OrderReason::ProfitTake, d.level);
+    after_send();
   }
 }
 
 void Strategy::send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderReason reason, uint8_t level) noexcept {
   const uint64_t coid = next_order_id_++;
   const Position& p = book_[id];
+  const bool reduces = p.qty != 0 && ((p.qty > 0) == (side == Side::Sell)) && qty <= abs_fixed(p.qty);
 
   JournalRecord jr{};
   jr.kind = JournalKind::Order;
@@ -86,7 +195,7 @@ void Strategy::send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderR
     if (level != 0) profit_.rearm(id, level);
     return;
   }
-  slot = OrderSlot{coid, qty, 0, id, side, reason, level, true};
+  slot = OrderSlot{coid, qty, 0, id, side, reason, level, reduces, true, false};
   ++in_flight_[id];
   ++open_orders_;
 
@@ -103,7 +212,7 @@ void Strategy::send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderR
   m.order.type = OrderType::Market;
   m.order.reason = reason;
   m.order.level = level;
-  m.order.reduces = p.qty != 0 && ((p.qty > 0) == (side == Side::Sell)) && qty <= (p.qty < 0 ? -p.qty : p.qty);
+  m.order.reduces = reduces;
   push_wait(to_gateway_, m, wait_);
 }
 
@@ -129,6 +238,8 @@ void Strategy::on_exec(const ExecReport& r) noexcept {
 
   if (r.kind == ExecKind::Fill) {
     const FillEffect fx = book_.apply_fill(id, slot.side, r.qty, r.price, r.fee);
+    risk_.on_fill(fx.realized, r.fee);
+    refresh_unrealized(id);
     ++fills_;
     slot.filled += r.qty;
     if (fx.episode_ended || fx.episode_started) profit_.reset_episode(id);
@@ -143,15 +254,18 @@ void Strategy::on_exec(const ExecReport& r) noexcept {
     jr.fee = r.fee;
     journal(jr);
   } else {
+    JournalRecord jr{};
+    jr.ts_ns = r.ts_ns;
+    jr.client_order_id = r.client_order_id;
     if (r.kind == ExecKind::Reject) {
-      JournalRecord jr{};
       jr.kind = JournalKind::Reject;
-      jr.ts_ns = r.ts_ns;
-      jr.client_order_id = r.client_order_id;
       jr.reject_reason = r.reason;
-      journal(jr);
       ++stats_[id].rejects;
+    } else {
+      jr.kind = JournalKind::Cancel;
+      jr.qty = slot.filled;
     }
+    journal(jr);
     // Nothing filled: the level that proposed the order may fire again (SPEC §4).
     if (slot.filled == 0 && slot.level != 0) profit_.rearm(id, slot.level);
   }

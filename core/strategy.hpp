@@ -1,16 +1,20 @@
-// Strategy: the strategy thread's stage. Keeps the position book, applies the rules, and turns
-// decisions into orders (ring B) and journal records (ring D); consumes execution reports
-// (ring C). Single-threaded by construction: every member is touched only by the thread that
-// calls on_market()/drain_exec().
+// Strategy: the strategy thread's stage. Keeps the position book, applies the rules and the risk
+// layer, and turns decisions into orders (ring B) and journal records (ring D); consumes execution
+// reports (ring C) and operator commands (ControlQueue). Single-threaded by construction: every
+// member is touched only by the thread that calls on_market()/drain_exec()/poll_control().
 //
-// Order of work on one market event (SPEC §9.4): clock and mark; the simulated venue fills what
-// is due (through `settle`, see on_market); then the rules for that symbol.
+// Order of work on one market event (SPEC §9.4): a day rollover if the event opens a new day;
+// clock and mark; the simulated venue fills what is due (`settle`, see SettleFn); the loss limit
+// (and halt/flatten); then the rules for that symbol.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/control_queue.hpp"
+#include "core/daily_risk.hpp"
 #include "core/journal.hpp"
 #include "core/orders.hpp"
 #include "core/position_book.hpp"
@@ -20,6 +24,17 @@
 
 namespace tp {
 
+// Lets the gateway act on what the strategy just sent, before the strategy goes on. Deterministic
+// mode passes the gateway's drain, so a decision's fill is applied before the next decision
+// (SPEC §6, §9.4); threaded mode passes nothing and fills arrive when the gateway thread sends them.
+struct SettleFn {
+  void* ctx = nullptr;
+  void (*fn)(void*) noexcept = nullptr;
+  void operator()() const noexcept {
+    if (fn != nullptr) fn(ctx);
+  }
+};
+
 struct SymbolStrategyStats {
   uint64_t profit_takes = 0;         // profit-taking orders sent
   uint64_t profit_take_skipped = 0;  // levels fired without an order (too small)
@@ -27,25 +42,28 @@ struct SymbolStrategyStats {
   uint64_t rejects = 0;
 };
 
+struct StateChange {
+  int64_t ts_ns;
+  TradingState from;
+  TradingState to;
+  StateReason reason;
+};
+
 class Strategy {
  public:
   Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& to_gateway, ExecRing& from_gateway,
-           JournalRing& journal, bool forward_book_tops);
+           JournalRing& journal, bool forward_book_tops, SettleFn settle = {});
 
-  // Processes one market event. `settle()` runs between the mark update and the rules: in
-  // deterministic mode it lets the gateway (and its simulated venue) act on everything sent so
-  // far, so fills due at this event are applied first; in threaded mode it does nothing and fills
-  // arrive whenever the gateway thread produces them.
-  template <typename Settle>
-  void on_market(const MarketEvent& ev, Settle&& settle) noexcept {
-    const bool moved = begin_event(ev);
-    settle();
-    drain_exec();
-    if (moved) evaluate_rules(ev.symbol_id);
-  }
+  void on_market(const MarketEvent& ev) noexcept;
 
   // Applies every execution report currently in ring C.
   void drain_exec() noexcept;
+
+  // Applies the operator commands waiting in `q` (between market events).
+  void poll_control(ControlQueue& q) noexcept;
+  // Enters `to` at once (the kill switch); HALTED cancels open orders that do not reduce, and
+  // `flatten` closes every open position with market orders.
+  void apply_control(const ControlCommand& c) noexcept;
 
   // No more market data: asks the gateway to acknowledge once it has processed everything.
   void send_end_of_data() noexcept;
@@ -57,6 +75,10 @@ class Strategy {
   TradingState state() const noexcept { return state_; }
   uint64_t open_orders() const noexcept { return open_orders_; }
   uint64_t fills() const noexcept { return fills_; }
+  Fixed day_pnl() const noexcept { return risk_.day_pnl(); }
+  // Trading-state transitions in order (the first kMaxStateHistory; the rest are only counted).
+  const std::vector<StateChange>& state_history() const noexcept { return history_; }
+  uint64_t state_changes() const noexcept { return state_changes_; }
 
  private:
   struct OrderSlot {
@@ -67,14 +89,28 @@ class Strategy {
     Side side = Side::Buy;
     OrderReason reason = OrderReason::ProfitTake;
     uint8_t level = 0;
+    bool reduces = false;
     bool live = false;
+    bool cancel_sent = false;
   };
   static constexpr std::size_t kMaxLiveOrders = 4096;  // power of two; slot = id & (size - 1)
+  static constexpr std::size_t kMaxStateHistory = 1024;
 
-  bool begin_event(const MarketEvent& ev) noexcept;
+  bool begin_event(const MarketEvent& ev) noexcept;  // true when the event moved the symbol's mark
+  void rollover(int64_t new_day) noexcept;
+  void check_loss_limit() noexcept;
+  void set_state(TradingState to, StateReason why) noexcept;
+  void cancel_non_reducing() noexcept;
+  void flatten(OrderReason why) noexcept;
   void evaluate_rules(SymbolId id) noexcept;
   void send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderReason reason, uint8_t level) noexcept;
+  void after_send() noexcept {
+    settle_();
+    drain_exec();
+  }
   void on_exec(const ExecReport& r) noexcept;
+  void refresh_unrealized(SymbolId id) noexcept { risk_.set_unrealized(id, book_.unrealized(id), book_.has_mark(id)); }
+  Fixed reducing_in_flight(SymbolId id) const noexcept;
   void journal(const JournalRecord& r) noexcept { push_wait(journal_, r, wait_); }
 
   GatewayRing& to_gateway_;
@@ -82,12 +118,18 @@ class Strategy {
   JournalRing& journal_;
   const bool forward_book_tops_;
   const WaitKind wait_;
+  const SettleFn settle_;
+  const std::optional<Fixed> loss_limit_;
+  const bool flatten_on_halt_;
 
   PositionBook book_;
   ProfitTaker profit_;
+  DailyRisk risk_;
   std::vector<SymbolStrategyStats> stats_;
   std::vector<uint32_t> in_flight_;  // open orders per symbol
   std::vector<OrderSlot> orders_;
+  std::vector<StateChange> history_;
+  uint64_t state_changes_ = 0;
   uint64_t next_order_id_ = 1;
   uint64_t open_orders_ = 0;
   uint64_t fills_ = 0;

@@ -34,12 +34,12 @@ struct Harness {
         symbols(cfg.symbol_names()),
         venue(cfg.sim, symbols.size()),
         gateway(cfg.risk, venue, *b, *c, WaitKind::SpinThenYield),
-        strategy(cfg, symbols, *b, *c, *d, true) {}
+        strategy(cfg, symbols, *b, *c, *d, true, SettleFn{&gateway, [](void* g) noexcept {
+                                                            static_cast<OrderGateway<SimVenue>*>(g)->drain();
+                                                          }}) {}
 
   void on(const MarketEvent& ev) {
-    strategy.on_market(ev, [this]() noexcept { gateway.drain(); });
-    gateway.drain();
-    strategy.drain_exec();
+    strategy.on_market(ev);
     JournalRecord r;
     char buf[kMaxJournalLine];
     while (d->try_pop(r)) lines.emplace_back(buf, format_journal_line(r, symbols, buf) - 1);
