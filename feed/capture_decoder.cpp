@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "feed/http_upgrade.hpp"
+#include "feed/ip_fragment_reassembler.hpp"
 #include "feed/packet_decoder.hpp"
 #include "feed/tcp_reassembler.hpp"
 
@@ -19,8 +20,8 @@ struct CaptureDecoder::Session {
 
   Session(const DecoderOptions& o, DecodeStats* stats)
       : head{HttpHeadCollector(o.max_http_head_bytes), HttpHeadCollector(o.max_http_head_bytes)},
-        server(FramerOptions{o.max_message_bytes, o.initial_message_bytes, true}, stats),
-        client(FramerOptions{o.max_message_bytes, 0, false}, stats) {}
+        server(FramerOptions{o.max_message_bytes, o.initial_message_bytes, true, o.max_resync_bytes}, stats),
+        client(FramerOptions{o.max_message_bytes, 0, false, o.max_resync_bytes}, stats) {}
 
   void reset() noexcept {
     phase = Phase::Handshake;
@@ -42,9 +43,13 @@ struct CaptureDecoder::Session {
 
 CaptureDecoder::CaptureDecoder(DecoderOptions options)
     : options_(options), udp_buf_(new char[kMaxUdpPayload + kPayloadPadding]()) {
-  TcpStreamHandler handler{this, &CaptureDecoder::on_open, &CaptureDecoder::on_data};
+  TcpStreamHandler handler{this, &CaptureDecoder::on_open, &CaptureDecoder::on_data, &CaptureDecoder::on_gap};
   reassembler_ = std::make_unique<TcpReassembler>(
       TcpReassemblerOptions{options_.max_connections, options_.max_out_of_order_bytes}, handler, &stats_);
+  fragments_ = std::make_unique<IpFragmentReassembler>(
+      IpFragmentOptions{options_.max_ip_fragment_datagrams, options_.max_ip_fragment_bytes,
+                        options_.ip_fragment_timeout_ms * 1'000'000},
+      &stats_);
   sessions_.reserve(reassembler_->max_connections());
   for (std::size_t i = 0; i < reassembler_->max_connections(); ++i) {
     sessions_.push_back(std::make_unique<Session>(options_, &stats_));
@@ -56,6 +61,7 @@ CaptureDecoder::~CaptureDecoder() = default;
 
 void CaptureDecoder::reset_connections() noexcept {
   reassembler_->reset();
+  fragments_->reset();
   for (auto& s : sessions_) s->reset();
   finished_ = false;
 }
@@ -75,6 +81,7 @@ void CaptureDecoder::finish() noexcept {
   finished_ = true;
   if (reader_.truncated()) stats_.inc(DecodeCounter::truncated_file);
   if (reader_.corrupt()) stats_.inc(DecodeCounter::corrupt_file);
+  fragments_->finish();
   reassembler_->finish();
   // A connection whose handshake never finished within the capture was never WebSocket.
   for (auto& s : sessions_) {
@@ -85,25 +92,48 @@ void CaptureDecoder::finish() noexcept {
 bool CaptureDecoder::step_with(MessageFn out) noexcept {
   RawPacket pkt;
   if (reader_.next(pkt) == PcapReader::Status::End) {
+    out_ = out;  // bytes buffered behind holes are delivered at the end (see finish())
     finish();
     return false;
   }
   stats_.inc(DecodeCounter::packets);
   stats_.inc(DecodeCounter::bytes, pkt.caplen);
   L4Packet l4;
-  switch (decode_packet(reader_.link_type(), pkt.data, pkt.caplen, pkt.len, l4, stats_)) {
-    case Transport::Udp:
-      deliver_udp(l4, pkt.ts_ns, out);
+  IpFragment frag;
+  switch (decode_packet(reader_.link_type(), pkt.data, pkt.caplen, pkt.len, l4, stats_, &frag)) {
+    case Transport::Fragment: {
+      const uint8_t* payload = nullptr;
+      uint32_t len = 0;
+      if (fragments_->add(frag, pkt.ts_ns, payload, len)) {
+        decode_reassembled(frag, payload, len, l4, stats_);
+        dispatch(l4, pkt.ts_ns, out);
+      }
       break;
+    }
+    case Transport::Udp:
     case Transport::Tcp:
-      packet_ts_ns_ = pkt.ts_ns;
-      out_ = out;
-      reassembler_->process(l4);
+      dispatch(l4, pkt.ts_ns, out);
       break;
     case Transport::None:
       break;
   }
   return true;
+}
+
+void CaptureDecoder::dispatch(const L4Packet& p, int64_t ts_ns, MessageFn out) noexcept {
+  switch (p.transport) {
+    case Transport::Udp:
+      deliver_udp(p, ts_ns, out);
+      break;
+    case Transport::Tcp:
+      packet_ts_ns_ = ts_ns;
+      out_ = out;
+      reassembler_->process(p);
+      break;
+    case Transport::None:
+    case Transport::Fragment:
+      break;
+  }
 }
 
 void CaptureDecoder::deliver_udp(const L4Packet& p, int64_t ts_ns, MessageFn out) noexcept {
@@ -143,6 +173,27 @@ void CaptureDecoder::on_data(void* ctx, uint32_t conn, uint8_t dir, const uint8_
       return;
     case Session::Phase::Handshake:
       self->handshake(s, dir, data, len);
+      return;
+    case Session::Phase::Ignored:
+      return;
+  }
+}
+
+void CaptureDecoder::on_gap(void* ctx, uint32_t conn, uint8_t dir) noexcept {
+  auto* self = static_cast<CaptureDecoder*>(ctx);
+  Session& s = *self->sessions_[conn];
+  switch (s.phase) {
+    case Session::Phase::WebSocket:
+      if (dir == s.server_dir) {
+        s.server.gap();
+      } else if (s.client_framed) {
+        s.client.gap();
+      }
+      return;
+    case Session::Phase::Handshake:
+      // A hole inside a handshake head: the connection cannot be judged (tcp_gap says why). A
+      // hole after a complete request is harmless (nothing of it is needed before the 101).
+      if (s.head[dir].state() != HttpHeadCollector::State::Complete) s.phase = Session::Phase::Ignored;
       return;
     case Session::Phase::Ignored:
       return;

@@ -9,8 +9,13 @@
 //
 // Push-based: step() reads one packet and calls sink.on_message(const Message&) for each message
 // that packet completes. After construction and open(), stepping allocates nothing (buffers are
-// sized up front; a direction's out-of-order buffer and a message buffer meeting a bigger message
-// than ever before may each grow once, up to their bounds).
+// sized up front; a direction's out-of-order buffer, a direction's resync buffer at its first TCP
+// hole, and a message buffer meeting a bigger message than ever before may each grow once, up to
+// their bounds).
+//
+// IPv4/IPv6 fragments are reassembled (feed/ip_fragment_reassembler.hpp) before TCP/UDP decoding.
+// A TCP hole that never fills is skipped, never spliced: the WebSocket message straddling it is
+// dropped and delivery resumes at a proven frame boundary (feed/websocket_framer.cpp).
 #pragma once
 
 #include <cstddef>
@@ -33,9 +38,19 @@ struct DecoderOptions {
   std::size_t max_message_bytes = 16u << 20;    // larger WebSocket messages are dropped, counted
   std::size_t initial_message_bytes = 64u << 10;  // preallocated per connection
   std::size_t max_http_head_bytes = 8u << 10;   // longest handshake head accepted
+  // After a TCP hole: bytes held per direction while looking for a provable WebSocket frame
+  // boundary (allocated at the direction's first hole).
+  std::size_t max_resync_bytes = 1u << 20;
+  // IPv4/IPv6 fragment reassembly: datagrams in progress at once, bytes for all of them together
+  // (preallocated; one datagram gets at most max_ip_fragment_bytes / max_ip_fragment_datagrams,
+  // capped at 64 KiB), and how long (capture time) a datagram may wait for its fragments.
+  std::size_t max_ip_fragment_datagrams = 16;
+  std::size_t max_ip_fragment_bytes = 1u << 20;
+  int64_t ip_fragment_timeout_ms = 30'000;
 };
 
 class TcpReassembler;
+class IpFragmentReassembler;
 struct L4Packet;
 
 class CaptureDecoder {
@@ -52,7 +67,8 @@ class CaptureDecoder {
   bool open(std::FILE* fp, std::string& error);
 
   // Reads one packet and calls sink.on_message(const Message&) for each message it completes.
-  // Returns false at the end of the file (also when it was truncated or corrupt: counted).
+  // Returns false at the end of the file (also when it was truncated or corrupt: counted); that
+  // last call may still deliver messages that were buffered behind a TCP hole.
   template <class Sink>
   bool step(Sink& sink) noexcept {
     return step_with(MessageFn{&sink, [](void* ctx, const Message& m) noexcept { static_cast<Sink*>(ctx)->on_message(m); }});
@@ -78,6 +94,8 @@ class CaptureDecoder {
 
   static void on_open(void* ctx, uint32_t conn) noexcept;
   static void on_data(void* ctx, uint32_t conn, uint8_t dir, const uint8_t* data, std::size_t len) noexcept;
+  static void on_gap(void* ctx, uint32_t conn, uint8_t dir) noexcept;
+  void dispatch(const L4Packet& p, int64_t ts_ns, MessageFn out) noexcept;
   void handshake(Session& s, uint8_t dir, const uint8_t* data, std::size_t len) noexcept;
   void not_websocket(Session& s) noexcept;
   void deliver_udp(const L4Packet& p, int64_t ts_ns, MessageFn out) noexcept;
@@ -88,6 +106,7 @@ class CaptureDecoder {
   DecodeStats stats_{};
   PcapReader reader_;
   std::unique_ptr<TcpReassembler> reassembler_;
+  std::unique_ptr<IpFragmentReassembler> fragments_;
   std::vector<std::unique_ptr<Session>> sessions_;  // one per connection slot
   std::unique_ptr<char[]> udp_buf_;                // a datagram plus kPayloadPadding slack
   bool finished_ = false;

@@ -23,16 +23,19 @@ enum class DecodeCounter : uint8_t {
   // link / network layer
   malformed_packet,        // header fields inconsistent with each other or with the packet length
   non_ip,                  // ARP, LLDP, ... (not IPv4/IPv6)
-  ip_fragment,             // IPv4/IPv6 fragments (not reassembled yet)
+  ip_fragment,             // IPv4/IPv6 fragment packets (taken into reassembly)
   ipv6_extension_unsupported,  // an IPv6 extension header that cannot be skipped (ESP, ...)
   not_tcp_udp,             // ICMP, SCTP, ...
+  ip_fragment_reassembled, // datagrams put back together from their fragments (then decoded)
+  ip_fragment_dropped,     // datagrams given up: conflicting overlap, too big, table full, timeout, end of capture
   // TCP
   tcp_segments,            // TCP segments seen
   tcp_connections,         // connections tracked (a slot was taken)
   tcp_connection_limit,    // segments of a new connection dropped: every slot was in use
   tcp_retransmission,      // segments whose bytes were (partly) delivered already
   tcp_out_of_order,        // segments buffered ahead of a hole
-  tcp_gap,                 // directions stopped because a hole was never filled (or bytes lost)
+  tcp_gap,                 // holes that were never filled: the bytes are skipped (never spliced)
+  tcp_resync,              // WebSocket frame boundaries proven after a hole: delivery resumed
   tcp_data_after_close,    // payload after the direction's FIN/RST
   // HTTP upgrade
   not_websocket,           // TCP connections that never completed an HTTP 101 WebSocket upgrade
@@ -43,6 +46,7 @@ enum class DecodeCounter : uint8_t {
   ws_protocol_error,       // RFC 6455 violation; that direction stops decoding
   ws_message_too_big,      // messages over max_message_bytes, dropped
   ws_inflate_error,        // permessage-deflate data that does not inflate
+  ws_resync_impossible,    // a hole in a permessage-deflate stream with context takeover: direction stopped
   // delivered
   messages_udp,
   messages_websocket,
@@ -64,12 +68,15 @@ inline constexpr std::array<std::string_view, kDecodeCounterCount> kDecodeCounte
     "ip_fragment",
     "ipv6_extension_unsupported",
     "not_tcp_udp",
+    "ip_fragment_reassembled",
+    "ip_fragment_dropped",
     "tcp_segments",
     "tcp_connections",
     "tcp_connection_limit",
     "tcp_retransmission",
     "tcp_out_of_order",
     "tcp_gap",
+    "tcp_resync",
     "tcp_data_after_close",
     "not_websocket",
     "ws_bad_handshake",
@@ -78,9 +85,12 @@ inline constexpr std::array<std::string_view, kDecodeCounterCount> kDecodeCounte
     "ws_protocol_error",
     "ws_message_too_big",
     "ws_inflate_error",
+    "ws_resync_impossible",
     "messages_udp",
     "messages_websocket",
 };
+
+static_assert(!kDecodeCounterNames.back().empty(), "a counter has no name");
 
 constexpr std::string_view decode_counter_name(DecodeCounter c) noexcept {
   return kDecodeCounterNames[static_cast<std::size_t>(c)];

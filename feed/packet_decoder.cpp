@@ -24,7 +24,18 @@ struct NetView {
   const uint8_t* p;
   uint32_t caplen;    // captured bytes from p on
   uint32_t wire_len;  // bytes on the wire from p on (>= caplen)
+  IpFragment* frag;   // where fragments go (nullptr: counted and skipped)
 };
+
+// A fragment: counted, and handed out when the caller reassembles.
+Transport fragment(NetView v, IpFragment f, uint32_t captured, DecodeStats& stats) noexcept {
+  stats.inc(DecodeCounter::ip_fragment);
+  if (v.frag == nullptr) return Transport::None;
+  f.truncated = captured < f.len;
+  if (f.truncated) stats.inc(DecodeCounter::truncated_packet);
+  *v.frag = f;
+  return Transport::Fragment;
+}
 
 Transport fail(DecodeStats& stats, DecodeCounter why) noexcept {
   stats.inc(why);
@@ -86,13 +97,25 @@ Transport decode_ipv4(NetView v, L4Packet& out, DecodeStats& stats) noexcept {
   if (ihl < 20 || total < ihl || total > v.wire_len) return fail(stats, DecodeCounter::malformed_packet);
   if (ihl > v.caplen) return fail(stats, DecodeCounter::truncated_packet);
   const uint16_t frag = be16(ip + 6);
-  if ((frag & 0x3FFF) != 0) return fail(stats, DecodeCounter::ip_fragment);  // MF set or offset != 0
+  const uint32_t declared = total - ihl;
+  const uint32_t captured = v.caplen - ihl;
+  if ((frag & 0x3FFF) != 0) {  // MF set or offset != 0
+    IpFragment f;
+    f.src.family = f.dst.family = 4;
+    std::memcpy(f.src.bytes, ip + 12, 4);
+    std::memcpy(f.dst.bytes, ip + 16, 4);
+    f.id = be16(ip + 4);
+    f.proto = ip[9];
+    f.offset = static_cast<uint32_t>(frag & 0x1FFF) * 8;
+    f.more = (frag & 0x2000) != 0;
+    f.data = ip + ihl;
+    f.len = declared;
+    return fragment(v, f, captured, stats);
+  }
   out.src.family = 4;
   out.dst.family = 4;
   std::memcpy(out.src.bytes, ip + 12, 4);
   std::memcpy(out.dst.bytes, ip + 16, 4);
-  const uint32_t declared = total - ihl;
-  const uint32_t captured = v.caplen - ihl;
   return decode_transport(ip[9], ip + ihl, captured < declared ? captured : declared, declared, out, stats);
 }
 
@@ -141,7 +164,20 @@ Transport decode_ipv6(NetView v, L4Packet& out, DecodeStats& stats) noexcept {
       case 44: {  // fragment header: an atomic fragment (offset 0, no M flag) is a whole packet
         if (off + 8 > end) return fail(stats, DecodeCounter::malformed_packet);
         if (off + 8 > cap) return fail(stats, DecodeCounter::truncated_packet);
-        if ((be16(ip + off + 2) & 0xFFF9) != 0) return fail(stats, DecodeCounter::ip_fragment);
+        const uint16_t fo = be16(ip + off + 2);
+        if ((fo & 0xFFF9) != 0) {
+          IpFragment f;
+          f.src = out.src;
+          f.dst = out.dst;
+          f.id = be32(ip + off + 4);
+          f.proto = ip[off];
+          f.offset = fo & 0xFFF8u;
+          f.more = (fo & 1) != 0;
+          f.data = ip + off + 8;
+          f.len = end - (off + 8);
+          out.src = out.dst = IpAddress{};
+          return fragment(v, f, cap > off + 8 ? cap - (off + 8) : 0, stats);
+        }
         next = ip[off];
         off += 8;
         continue;
@@ -228,9 +264,22 @@ Transport decode_loopback(NetView v, L4Packet& out, DecodeStats& stats) noexcept
 
 Transport decode_packet(int link_type, const uint8_t* data, uint32_t caplen, uint32_t wire_len, L4Packet& out,
                         DecodeStats& stats) noexcept {
+  return decode_packet(link_type, data, caplen, wire_len, out, stats, nullptr);
+}
+
+Transport decode_reassembled(const IpFragment& head, const uint8_t* payload, uint32_t len, L4Packet& out,
+                             DecodeStats& stats) noexcept {
+  out = L4Packet{};
+  out.src = head.src;
+  out.dst = head.dst;
+  return decode_transport(head.proto, payload, len, len, out, stats);
+}
+
+Transport decode_packet(int link_type, const uint8_t* data, uint32_t caplen, uint32_t wire_len, L4Packet& out,
+                        DecodeStats& stats, IpFragment* frag) noexcept {
   out = L4Packet{};
   // A record whose len is below its caplen is nonsense; trust what was captured.
-  NetView v{data, caplen, wire_len < caplen ? caplen : wire_len};
+  NetView v{data, caplen, wire_len < caplen ? caplen : wire_len, frag};
   switch (link_type) {
     case link::kEthernet: return decode_ethernet(v, out, stats);
     case link::kLinuxSll: {  // 16-byte header, protocol (ethertype) in its last 2 bytes

@@ -32,7 +32,8 @@ struct IpAddress {
   uint8_t bytes[16] = {};
 };
 
-enum class Transport : uint8_t { None, Tcp, Udp };
+// Fragment: only from the overload of decode_packet() that takes an IpFragment.
+enum class Transport : uint8_t { None, Tcp, Udp, Fragment };
 
 namespace tcp_flag {
 inline constexpr uint8_t kFin = 0x01;
@@ -58,11 +59,33 @@ struct L4Packet {
   uint32_t declared_payload_len = 0;  // payload length per the headers (>= payload_len)
 };
 
+// One fragment of an IPv4 datagram or of an IPv6 packet (fragment extension header), handed out
+// for reassembly (feed/ip_fragment_reassembler.hpp).
+struct IpFragment {
+  IpAddress src;
+  IpAddress dst;
+  uint32_t id = 0;        // IPv4: the 16-bit identification; IPv6: the 32-bit one
+  uint8_t proto = 0;      // IPv4 protocol / IPv6 next header after the fragment header
+  uint32_t offset = 0;    // where `data` goes in the reassembled payload (bytes)
+  bool more = false;      // MF (IPv4) / M (IPv6): more fragments follow
+  const uint8_t* data = nullptr;
+  uint32_t len = 0;       // fragment data bytes per the headers
+  bool truncated = false; // fewer than `len` bytes were captured: the fragment is unusable
+};
+
 // Decodes one packet. Returns Tcp or Udp with `out` filled, or None after counting the reason
 // (non_ip, ip_fragment, not_tcp_udp, malformed_packet, truncated_packet, unsupported_link_type).
 // `wire_len` is the packet's length on the wire (pcap len), used only when IPv4 reports a total
 // length of 0 (segmentation offload captured before the NIC split the packet).
 Transport decode_packet(int link_type, const uint8_t* data, uint32_t caplen, uint32_t wire_len, L4Packet& out,
                         DecodeStats& stats) noexcept;
+// The same, except that a fragment (IPv4 MF/offset, IPv6 fragment header that is not atomic) is
+// counted as ip_fragment and returned as Fragment with `frag` filled (`out` untouched).
+Transport decode_packet(int link_type, const uint8_t* data, uint32_t caplen, uint32_t wire_len, L4Packet& out,
+                        DecodeStats& stats, IpFragment* frag) noexcept;
+// Decodes the transport header of a reassembled datagram: `payload` is the whole IP payload
+// (`len` bytes) of the datagram `head` was a fragment of. Tcp, Udp or None (counted).
+Transport decode_reassembled(const IpFragment& head, const uint8_t* payload, uint32_t len, L4Packet& out,
+                             DecodeStats& stats) noexcept;
 
 }  // namespace tp::feed

@@ -3,6 +3,18 @@
 // Timestamps always come back in nanoseconds (the file is opened with nanosecond precision, so
 // libpcap scales µs files up). A file that ends in the middle of a record is not an error: the
 // packets before it are delivered, then next() reports the end with truncated() set.
+//
+// pcapng through libpcap 1.10 (Debian 12 ships 1.10.3):
+//  - Several Interface Description Blocks with the same link type are fine; each keeps its own
+//    if_tsresol (decimal 10^-n or binary 2^-n units) and if_tsoffset, and libpcap scales every
+//    record by its own interface's resolution to the precision asked for here (ns). Timestamps
+//    therefore come out right per interface (tests/feed/tshark_compare_test.cpp checks µs, ns
+//    and 2^-20 s interfaces in one file).
+//  - An interface whose link type differs from the first interface's is refused: pcap_next_ex()
+//    fails at that block with "an interface has a type N different from the type of the first
+//    interface", so nothing after that block can be read (counted as corrupt_file, the message
+//    kept in end_reason()). libpcap has no per-packet link type for offline files; such a
+//    capture has to be split first (editcap/tshark). pcap_datalink() is the first interface's.
 #pragma once
 
 #include <cstdint>

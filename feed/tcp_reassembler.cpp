@@ -66,7 +66,6 @@ void TcpReassembler::reset_stream(Stream& s) noexcept {
   s.started = false;
   s.fin_pending = false;
   s.closed = false;
-  s.failed = false;
   s.n_intervals = 0;  // the ring itself is kept for the slot's next connection
 }
 
@@ -155,10 +154,24 @@ void TcpReassembler::release(uint32_t conn) noexcept {
   free_.push_back(conn);
 }
 
-void TcpReassembler::fail(Stream& s) noexcept {
-  if (!s.failed) stats_->inc(DecodeCounter::tcp_gap);
-  s.failed = true;
-  s.n_intervals = 0;
+void TcpReassembler::skip_to(uint32_t conn, uint8_t dir, uint32_t target) noexcept {
+  Stream& s = conns_[conn].dir[dir];
+  if (seq_diff(target, s.next_seq) <= 0) return;
+  stats_->inc(DecodeCounter::tcp_gap);
+  if (handler_.on_gap != nullptr) handler_.on_gap(handler_.ctx, conn, dir);
+  // Buffered bytes before the target go with the hole.
+  std::size_t k = 0;
+  while (k < s.n_intervals && seq_diff(s.intervals[k].end, target) <= 0) ++k;
+  for (std::size_t m = k; m < s.n_intervals; ++m) s.intervals[m - k] = s.intervals[m];
+  s.n_intervals -= k;
+  if (s.n_intervals > 0 && seq_diff(s.intervals[0].begin, target) < 0) s.intervals[0].begin = target;
+  s.next_seq = target;
+  drain(conn, dir);
+}
+
+void TcpReassembler::flush_holes(uint32_t conn, uint8_t dir) noexcept {
+  Stream& s = conns_[conn].dir[dir];
+  while (s.n_intervals > 0) skip_to(conn, dir, s.intervals[0].begin);
 }
 
 void TcpReassembler::process(const L4Packet& seg) noexcept {
@@ -177,6 +190,8 @@ void TcpReassembler::process(const L4Packet& seg) noexcept {
     // connection's end was not captured. Start over rather than mixing two byte streams.
     const Stream& s = conns_[static_cast<std::size_t>(found)].dir[d];
     if (s.started && static_cast<uint32_t>(seg.seq + 1) != s.next_seq) {
+      // Whatever the old connection buffered behind a hole is delivered first.
+      for (uint8_t k = 0; k < 2; ++k) flush_holes(static_cast<uint32_t>(found), k);
       release(static_cast<uint32_t>(found));
       found = -1;
     }
@@ -198,16 +213,12 @@ void TcpReassembler::process(const L4Packet& seg) noexcept {
   Stream& s = c.dir[d];
 
   if (rst) {
-    // The connection is over in both directions; bytes still waiting behind a hole never come.
-    for (Stream& st : c.dir) {
-      if (!st.failed && !st.closed && st.n_intervals > 0) fail(st);
+    // The connection is over in both directions; the bytes a hole is waiting for never come:
+    // deliver what was buffered behind it.
+    for (uint8_t k = 0; k < 2; ++k) {
+      if (!c.dir[k].closed) flush_holes(conn, k);
     }
     release(conn);
-    return;
-  }
-  if (s.failed) {
-    if (fin) s.closed = true;
-    if (c.dir[0].closed && c.dir[1].closed) release(conn);
     return;
   }
   if (s.closed) {
@@ -233,16 +244,15 @@ void TcpReassembler::process(const L4Packet& seg) noexcept {
   if (seg.payload_truncated) {
     // Part of this segment was never captured. Delivering its captured prefix could complete a
     // message whose last packet is cut, and the rest can only come from a retransmission that a
-    // capture cutting this one would cut too: stop this direction if it still needed any of it.
-    if (seq_diff(data_seq + seg.declared_payload_len, s.next_seq) > 0) {
-      fail(s);
-    } else {
+    // capture cutting this one would cut too. Needed now: its bytes are a hole, given up at once.
+    // Further ahead: it is ignored, and the hole it leaves is handled like any other.
+    const uint32_t end = data_seq + seg.declared_payload_len;
+    if (seq_diff(end, s.next_seq) <= 0) {
       stats_->inc(DecodeCounter::tcp_retransmission);
+    } else if (seq_diff(data_seq, s.next_seq) <= 0) {
+      skip_to(conn, d, s.fin_pending && seq_diff(end, s.fin_seq) > 0 ? s.fin_seq : end);
     }
-    return;
-  }
-
-  if (seg.payload_len > 0) {
+  } else if (seg.payload_len > 0) {
     uint32_t len = seg.payload_len;
     // Bytes past a FIN already seen cannot belong to the stream.
     if (s.fin_pending) {
@@ -251,9 +261,9 @@ void TcpReassembler::process(const L4Packet& seg) noexcept {
     }
     if (len > 0) accept_bytes(conn, d, data_seq, seg.payload, len);
   }
-  if (fin && !s.failed && !s.fin_pending) {
+  if (fin && !s.fin_pending) {
     s.fin_pending = true;
-    s.fin_seq = data_seq + seg.payload_len;
+    s.fin_seq = data_seq + seg.declared_payload_len;
   }
   maybe_close(conn, d);
 }
@@ -268,7 +278,7 @@ void TcpReassembler::accept_bytes(uint32_t conn, uint8_t dir, uint32_t seq, cons
   }
   if (diff > 0) {
     stats_->inc(DecodeCounter::tcp_out_of_order);
-    buffer_out_of_order(s, seq, data, len);
+    buffer_out_of_order(conn, dir, seq, data, len);
     return;
   }
   const uint32_t skip = static_cast<uint32_t>(-static_cast<int64_t>(diff));
@@ -279,18 +289,54 @@ void TcpReassembler::accept_bytes(uint32_t conn, uint8_t dir, uint32_t seq, cons
   drain(conn, dir);
 }
 
-void TcpReassembler::buffer_out_of_order(Stream& s, uint32_t seq, const uint8_t* data, uint32_t len) noexcept {
-  const uint32_t off = seq - s.next_seq;  // > 0
-  if (static_cast<uint64_t>(off) + len > ring_size_) {
-    fail(s);  // the hole stayed open for longer than the bound allows
-    return;
-  }
-  if (!s.ring) {
-    s.ring.reset(new (std::nothrow) uint8_t[ring_size_]);
-    if (!s.ring) {
-      fail(s);
+void TcpReassembler::buffer_out_of_order(uint32_t conn, uint8_t dir, uint32_t seq, const uint8_t* data,
+                                         uint32_t len) noexcept {
+  Stream& s = conns_[conn].dir[dir];
+  std::size_t i = 0, j = 0;
+  uint32_t nb = 0, ne = 0;
+  // Make room: holes are given up, oldest first, until the segment fits the ring and the list.
+  for (;;) {
+    const int32_t diff = seq_diff(seq, s.next_seq);
+    if (diff <= 0) {
+      // Giving up the holes before it made the segment (partly) in order.
+      const int64_t end = static_cast<int64_t>(diff) + len;
+      if (end <= 0) return;
+      const uint32_t skip = static_cast<uint32_t>(-static_cast<int64_t>(diff));
+      s.next_seq += len - skip;
+      handler_.on_data(handler_.ctx, conn, dir, data + skip, len - skip);
+      drain(conn, dir);
       return;
     }
+    const uint32_t off = static_cast<uint32_t>(diff);
+    if (static_cast<uint64_t>(off) + len > ring_size_) {
+      // The hole stayed open for longer than the bound allows.
+      skip_to(conn, dir, s.n_intervals > 0 ? s.intervals[0].begin : seq);
+      continue;
+    }
+    if (!s.ring) {
+      s.ring.reset(new (std::nothrow) uint8_t[ring_size_]);
+      if (!s.ring) {
+        skip_to(conn, dir, seq);  // no memory to wait with: the hole is lost now
+        continue;
+      }
+    }
+    // Where [off, off+len) goes in the sorted interval list (offsets relative to next_seq).
+    nb = off;
+    ne = off + len;
+    const uint32_t b = s.next_seq;
+    i = 0;
+    while (i < s.n_intervals && s.intervals[i].end - b < nb) ++i;
+    j = i;
+    while (j < s.n_intervals && s.intervals[j].begin - b <= ne) {
+      nb = std::min(nb, s.intervals[j].begin - b);
+      ne = std::max(ne, s.intervals[j].end - b);
+      ++j;
+    }
+    if (i == j && s.n_intervals == kMaxIntervals) {
+      skip_to(conn, dir, s.intervals[0].begin);  // too many holes at once: the oldest is lost
+      continue;
+    }
+    break;
   }
   const std::size_t mask = ring_size_ - 1;
   const std::size_t idx = seq & mask;
@@ -298,24 +344,7 @@ void TcpReassembler::buffer_out_of_order(Stream& s, uint32_t seq, const uint8_t*
   std::memcpy(s.ring.get() + idx, data, first);
   if (first < len) std::memcpy(s.ring.get(), data + first, len - first);
 
-  // Merge [off, off+len) into the sorted interval list (offsets relative to next_seq).
-  uint32_t nb = off, ne = off + len;
-  const uint32_t base = s.next_seq;
-  auto rb = [&](std::size_t i) { return s.intervals[i].begin - base; };
-  auto re = [&](std::size_t i) { return s.intervals[i].end - base; };
-  std::size_t i = 0;
-  while (i < s.n_intervals && re(i) < nb) ++i;
-  std::size_t j = i;
-  while (j < s.n_intervals && rb(j) <= ne) {
-    nb = std::min(nb, rb(j));
-    ne = std::max(ne, re(j));
-    ++j;
-  }
   if (i == j) {
-    if (s.n_intervals == kMaxIntervals) {
-      fail(s);  // too many holes at once: treat as loss rather than grow
-      return;
-    }
     for (std::size_t k = s.n_intervals; k > i; --k) s.intervals[k] = s.intervals[k - 1];
     ++s.n_intervals;
   } else {
@@ -323,7 +352,7 @@ void TcpReassembler::buffer_out_of_order(Stream& s, uint32_t seq, const uint8_t*
     for (std::size_t k = i + 1; k + removed < s.n_intervals; ++k) s.intervals[k] = s.intervals[k + removed];
     s.n_intervals -= removed;
   }
-  s.intervals[i] = Interval{base + nb, base + ne};
+  s.intervals[i] = Interval{s.next_seq + nb, s.next_seq + ne};
 }
 
 void TcpReassembler::drain(uint32_t conn, uint8_t dir) noexcept {
@@ -347,20 +376,23 @@ void TcpReassembler::drain(uint32_t conn, uint8_t dir) noexcept {
 void TcpReassembler::maybe_close(uint32_t conn, uint8_t dir) noexcept {
   Conn& c = conns_[conn];
   Stream& s = c.dir[dir];
-  if (!s.fin_pending || s.closed || s.failed || s.next_seq != s.fin_seq) return;
+  if (!s.fin_pending || s.closed || s.next_seq != s.fin_seq) return;
   s.closed = true;
   s.n_intervals = 0;
-  // A direction that failed is closed by its FIN too (see process()), so a connection is
-  // released only once both sides said goodbye; until then its segments still find it.
+  // A connection is released only once both sides said goodbye; until then its segments still
+  // find it.
   if (c.dir[0].closed && c.dir[1].closed) release(conn);
 }
 
 void TcpReassembler::finish() noexcept {
-  for (Conn& c : conns_) {
-    if (!c.in_use) continue;
-    for (Stream& s : c.dir) {
-      if (s.failed || s.closed) continue;
-      if (s.n_intervals > 0 || (s.fin_pending && s.next_seq != s.fin_seq)) fail(s);
+  for (uint32_t conn = 0; conn < conns_.size(); ++conn) {
+    if (!conns_[conn].in_use) continue;
+    for (uint8_t d = 0; d < 2; ++d) {
+      Stream& s = conns_[conn].dir[d];
+      if (s.closed) continue;
+      flush_holes(conn, d);
+      // Bytes before a FIN that never came: the stream's end is lost.
+      if (s.fin_pending) skip_to(conn, d, s.fin_seq);
     }
   }
 }

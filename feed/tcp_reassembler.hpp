@@ -7,8 +7,15 @@
 // every later connection in the slot. Nothing else allocates per segment.
 //
 // Sequence numbers are compared with serial arithmetic (RFC 1982) relative to the next byte the
-// direction expects, so the 2^32 wrap is invisible. A hole that is never filled is never spliced
-// over: the direction counts tcp_gap and delivers nothing more.
+// direction expects, so the 2^32 wrap is invisible.
+//
+// Holes. A hole is declared lost (counted tcp_gap, once per hole) when waiting for it is no longer
+// possible: the bytes buffered behind it would exceed the out-of-order bound or the interval list,
+// a segment that was needed was cut short by the capture (caplen < len), the connection was reset,
+// or the capture ended. The handler's on_gap() is called first, then delivery resumes at the next
+// buffered byte. The reassembler never splices: on_gap() always separates the bytes before the
+// hole from those after it, and it is up to the consumer (the WebSocket framer) to drop what
+// straddles the hole and to find a provable boundary in what follows.
 #pragma once
 
 #include <array>
@@ -37,6 +44,9 @@ struct TcpStreamHandler {
   void (*on_open)(void* ctx, uint32_t conn) noexcept = nullptr;
   // In-order bytes of one direction.
   void (*on_data)(void* ctx, uint32_t conn, uint8_t dir, const uint8_t* data, std::size_t len) noexcept = nullptr;
+  // Bytes of direction `dir` were lost: the next on_data() of that direction does not continue the
+  // previous one. Optional (nullptr: not told).
+  void (*on_gap)(void* ctx, uint32_t conn, uint8_t dir) noexcept = nullptr;
 };
 
 class TcpReassembler {
@@ -45,7 +55,8 @@ class TcpReassembler {
 
   // Feeds one TCP segment (seg.transport == Tcp). Delivers whatever became contiguous.
   void process(const L4Packet& seg) noexcept;
-  // End of input: every direction still waiting for a hole counts tcp_gap. Connections stay.
+  // End of input: every direction still waiting for a hole counts tcp_gap and delivers what it
+  // buffered behind it (after on_gap). Connections stay.
   void finish() noexcept;
   // Forgets every connection (a new capture file); the slots and their buffers are kept.
   void reset() noexcept;
@@ -70,7 +81,6 @@ class TcpReassembler {
     bool started = false;
     bool fin_pending = false;
     bool closed = false;     // FIN reached or RST seen: later payload is ignored
-    bool failed = false;     // a hole was never filled: nothing more is delivered
     // Out-of-order bytes live at ring[seq & ring_mask]; invariant: every buffered byte lies in
     // [next_seq, next_seq + ring size), so two buffered bytes never share a slot.
     std::unique_ptr<uint8_t[]> ring;
@@ -99,9 +109,13 @@ class TcpReassembler {
 
   void reset_stream(Stream& s) noexcept;
   void accept_bytes(uint32_t conn, uint8_t dir, uint32_t seq, const uint8_t* data, uint32_t len) noexcept;
-  void buffer_out_of_order(Stream& s, uint32_t seq, const uint8_t* data, uint32_t len) noexcept;
+  void buffer_out_of_order(uint32_t conn, uint8_t dir, uint32_t seq, const uint8_t* data, uint32_t len) noexcept;
   void drain(uint32_t conn, uint8_t dir) noexcept;
-  void fail(Stream& s) noexcept;
+  // Declares the bytes in [next_seq, target) lost: counts tcp_gap, tells the handler, moves
+  // next_seq to target (buffered bytes before it are discarded) and delivers what became contiguous.
+  void skip_to(uint32_t conn, uint8_t dir, uint32_t target) noexcept;
+  // Gives up on every hole of a direction, delivering all it buffered (end of capture, RST).
+  void flush_holes(uint32_t conn, uint8_t dir) noexcept;
   void maybe_close(uint32_t conn, uint8_t dir) noexcept;
 
   std::size_t max_connections_;

@@ -5,6 +5,11 @@
 // inflated) are handed to a MessageFn; control frames (ping, pong, close) are counted, never
 // delivered, and may sit between the fragments of a message. A protocol violation stops the
 // direction for good: nothing after it can be framed reliably, and nothing garbled is delivered.
+//
+// Lost bytes (gap(), from a TCP hole that never filled): the message in progress is dropped and
+// the framer resynchronises only where a frame boundary is proven (see websocket_framer.cpp,
+// "Resynchronisation"); with permessage-deflate and context takeover that is impossible (the
+// inflate window is gone), so the direction stops (ws_resync_impossible).
 #pragma once
 
 #include <cstddef>
@@ -30,6 +35,9 @@ struct FramerOptions {
   // false: frames are parsed, validated and counted but payloads are skipped (the client side,
   // whose messages are never delivered).
   bool deliver = true;
+  // Bytes held while looking for a provable frame boundary after a gap (allocated at the first
+  // gap). A boundary whose proof needs more than this is not taken.
+  std::size_t max_resync_bytes = 1u << 20;
 };
 
 // What permessage-deflate means for the frames this framer decodes (the sender's parameters).
@@ -47,13 +55,33 @@ class WebSocketFramer {
   void reset(const DeflateParams& deflate = {}) noexcept;
   // Decodes `len` bytes; calls out() for every message they complete, with recv_ts_ns = ts_ns.
   void feed(const uint8_t* data, std::size_t len, int64_t ts_ns, MessageFn out) noexcept;
+  // Bytes were lost between the last feed() and the next one.
+  void gap() noexcept;
 
   bool failed() const noexcept { return state_ == State::Failed; }
   bool closed() const noexcept { return state_ == State::Closed; }
+  bool resyncing() const noexcept { return state_ == State::Resync; }
   std::size_t message_capacity() const noexcept { return capacity_; }
 
  private:
-  enum class State : uint8_t { Header, Payload, Closed, Failed };
+  enum class State : uint8_t { Header, Payload, Resync, Closed, Failed };
+  enum class Proof : uint8_t { Invalid, Pending, Proven };
+  // Progress of the chain check from the oldest undecided resync candidate.
+  struct Scan {
+    std::size_t start = 0;   // the candidate's offset in rs_
+    std::size_t pos = 0;     // next frame header (offset in rs_), after whole frames only
+    std::size_t resume = ~std::size_t{0};  // where delivery would resume (unknown yet)
+    uint32_t frames = 0;     // whole frames checked
+    bool in_message = false; // a fragmented data message is open
+    bool closed = false;     // a close frame was seen: nothing may follow
+  };
+  static constexpr std::size_t kMaxCandidates = 64;
+
+  void feed_frames(const uint8_t* data, std::size_t len, int64_t ts_ns, MessageFn out) noexcept;
+  void resync_feed(const uint8_t* data, std::size_t len, int64_t ts_ns, MessageFn out) noexcept;
+  std::size_t resync_piece(const uint8_t* data, std::size_t n, bool seg_start, int64_t ts_ns, MessageFn out) noexcept;
+  Proof check_chain(const uint8_t* p, std::size_t len, std::size_t limit, Scan& sc, bool seg_start) const noexcept;
+  bool segment_start(std::size_t off) const noexcept;
 
   bool start_frame() noexcept;  // false: protocol error
   void payload(const uint8_t* data, std::size_t len) noexcept;
@@ -93,6 +121,14 @@ class WebSocketFramer {
   bool compressed_ = false;
   bool dropping_ = false;   // too big or not inflatable: the rest of the message is discarded
   std::size_t size_ = 0;    // bytes of the message in buf_
+
+  // Resynchronisation (state_ == Resync): the bytes since the oldest candidate boundary.
+  std::size_t max_resync_bytes_;
+  std::unique_ptr<uint8_t[]> rs_;
+  std::size_t rs_size_ = 0;
+  std::size_t candidates_[kMaxCandidates] = {};  // offsets in rs_ of segment starts, ascending
+  std::size_t n_candidates_ = 0;
+  Scan scan_;
 };
 
 }  // namespace tp::feed

@@ -1,5 +1,6 @@
 // TcpReassembler on hand-built segments: in order, retransmissions, out of order, holes that
-// never fill, FIN/RST, sequence wrap-around and the connection limit.
+// never fill (skipped, marked, never spliced), FIN/RST, sequence wrap-around and the connection
+// limit. A hole shows up in a collected stream as "<gap>".
 #include "feed/tcp_reassembler.hpp"
 
 #include <gtest/gtest.h>
@@ -18,7 +19,7 @@ struct Harness {
   TcpReassembler r;
 
   explicit Harness(TcpReassemblerOptions o = {})
-      : r(o, TcpStreamHandler{this, &Harness::open_cb, &Harness::data_cb}, &stats) {}
+      : r(o, TcpStreamHandler{this, &Harness::open_cb, &Harness::data_cb, &Harness::gap_cb}, &stats) {}
 
   static void open_cb(void* ctx, uint32_t conn) noexcept {
     auto* h = static_cast<Harness*>(ctx);
@@ -28,6 +29,9 @@ struct Harness {
   }
   static void data_cb(void* ctx, uint32_t conn, uint8_t dir, const uint8_t* d, std::size_t n) noexcept {
     static_cast<Harness*>(ctx)->streams[{conn, dir}].append(reinterpret_cast<const char*>(d), n);
+  }
+  static void gap_cb(void* ctx, uint32_t conn, uint8_t dir) noexcept {
+    static_cast<Harness*>(ctx)->streams[{conn, dir}].append("<gap>");
   }
 
   // Segment from 10.0.0.1:port_a to 10.0.0.2:80 (client, dir 0) or back (server, dir 1).
@@ -131,14 +135,15 @@ TEST(TcpReassembler, OutOfOrderBufferWrapsInsideItsRing) {
   EXPECT_EQ(h.server(), first + hole + tail);
 }
 
-TEST(TcpReassembler, HoleBeyondTheBoundStopsTheDirection) {
+TEST(TcpReassembler, HoleBeyondTheBoundIsSkippedNeverSpliced) {
   Harness h(TcpReassemblerOptions{4, 4096});
   h.seg(false, 0, "", tcp_flag::kSyn | tcp_flag::kAck);
   h.seg(false, 1, "ok");
-  h.seg(false, 3 + 5000, "far");  // would need more than 4 KiB of buffer
+  h.seg(false, 3 + 5000, "far");  // would need more than 4 KiB of buffer: the hole is given up
   EXPECT_EQ(h.stats[DecodeCounter::tcp_gap], 1u);
-  h.seg(false, 3, "late");  // even the right bytes are not spliced in any more
-  EXPECT_EQ(h.server(), "ok");
+  h.seg(false, 3, "late");  // the right bytes, too late: not spliced in
+  EXPECT_EQ(h.server(), "ok<gap>far");
+  EXPECT_EQ(h.stats[DecodeCounter::tcp_retransmission], 1u);
   h.seg(true, 0, "", tcp_flag::kSyn);
   h.seg(true, 1, "client still flows");
   EXPECT_EQ(h.client(), "client still flows");
@@ -150,8 +155,62 @@ TEST(TcpReassembler, HoleNeverFilledIsCountedAtTheEnd) {
   h.seg(false, 1, "a");
   h.seg(false, 10, "z");
   h.r.finish();
-  EXPECT_EQ(h.server(), "a");
+  EXPECT_EQ(h.server(), "a<gap>z");
   EXPECT_EQ(h.stats[DecodeCounter::tcp_gap], 1u);
+}
+
+TEST(TcpReassembler, BufferedBytesBehindAHoleFillUpToTheBoundThenGoOut) {
+  Harness h(TcpReassemblerOptions{4, 4096});
+  h.seg(false, 0, "", tcp_flag::kSyn | tcp_flag::kAck);
+  h.seg(false, 1, "a");
+  // Hole at 2; 3000 bytes buffered behind it, then a segment that would overflow the bound.
+  const std::string mid(3000, 'm');
+  h.seg(false, 10, mid);
+  EXPECT_EQ(h.server(), "a");
+  h.seg(false, 3010, std::string(2000, 'n'));
+  // The hole [2, 10) is given up: the buffered run goes out, then the new segment fits.
+  EXPECT_EQ(h.server(), "a<gap>" + mid + std::string(2000, 'n'));
+  EXPECT_EQ(h.stats[DecodeCounter::tcp_gap], 1u);
+}
+
+TEST(TcpReassembler, TooManyHolesGiveUpTheOldest) {
+  Harness h;
+  h.seg(false, 0, "", tcp_flag::kSyn | tcp_flag::kAck);
+  h.seg(false, 1, "0");
+  // 65 separate islands: the interval list holds 64, so the oldest hole is given up.
+  std::string want = "0";
+  for (uint32_t k = 1; k <= 65; ++k) h.seg(false, 1 + 2 * k, std::string(1, static_cast<char>('A' + k % 26)));
+  EXPECT_EQ(h.stats[DecodeCounter::tcp_gap], 1u);
+  EXPECT_EQ(h.server(), "0<gap>" + std::string(1, 'B'));
+}
+
+TEST(TcpReassembler, RstDeliversWhatWaitedBehindAHole) {
+  Harness h;
+  h.seg(false, 0, "", tcp_flag::kSyn | tcp_flag::kAck);
+  h.seg(false, 1, "a");
+  h.seg(false, 5, "efg");
+  h.seg(true, 77, "", tcp_flag::kRst);
+  EXPECT_EQ(h.server(), "a<gap>efg");
+  EXPECT_EQ(h.r.active_connections(), 0u);
+}
+
+TEST(TcpReassembler, FinWhoseDataNeverCameIsAGapAtTheEnd) {
+  Harness h;
+  h.seg(false, 0, "", tcp_flag::kSyn | tcp_flag::kAck);
+  h.seg(false, 1, "ab");
+  h.seg(false, 6, "", tcp_flag::kAck | tcp_flag::kFin);  // bytes 3..5 never captured
+  h.r.finish();
+  EXPECT_EQ(h.server(), "ab<gap>");
+  EXPECT_EQ(h.stats[DecodeCounter::tcp_gap], 1u);
+}
+
+TEST(TcpReassembler, GapAcrossTheSequenceWrap) {
+  Harness h;
+  h.seg(false, 0xFFFFFFF0u, "", tcp_flag::kSyn | tcp_flag::kAck);
+  h.seg(false, 0xFFFFFFF1u, "0123456789");
+  h.seg(false, 0x00000010u, "after");  // hole [0xFFFFFFFB, 0x10) across the wrap
+  h.r.finish();
+  EXPECT_EQ(h.server(), "0123456789<gap>after");
 }
 
 TEST(TcpReassembler, MidStreamStartsAtTheFirstSegment) {
@@ -233,7 +292,7 @@ TEST(TcpReassembler, NewIsnOnATrackedTupleStartsAFreshConnection) {
   EXPECT_EQ(h.client(h.opened.back()), "new");
 }
 
-TEST(TcpReassembler, TruncatedSegmentStopsTheDirection) {
+TEST(TcpReassembler, TruncatedSegmentIsAHoleAtOnce) {
   Harness h;
   h.seg(false, 0, "", tcp_flag::kSyn | tcp_flag::kAck);
   h.seg(false, 1, "abc");
@@ -253,8 +312,9 @@ TEST(TcpReassembler, TruncatedSegmentStopsTheDirection) {
   p.declared_payload_len = 10;  // 8 bytes never captured
   p.payload_truncated = true;
   h.r.process(p);
+  EXPECT_EQ(h.server(), "abc<gap>");  // the captured prefix is never delivered
   h.seg(false, 14, "xyz");
-  EXPECT_EQ(h.server(), "abc");
+  EXPECT_EQ(h.server(), "abc<gap>xyz");
   EXPECT_EQ(h.stats[DecodeCounter::tcp_gap], 1u);
 }
 

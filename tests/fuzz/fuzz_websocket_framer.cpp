@@ -1,6 +1,7 @@
 // libFuzzer target: the WebSocket framer fed arbitrary bytes in arbitrary chunks, with every
 // combination of permessage-deflate settings and both delivering (server) and counting (client)
-// modes. The first 3 input bytes choose the settings and the chunking.
+// modes, and with holes (gap()) between chunks. The first 3 input bytes choose the settings, the
+// chunking and where the holes are.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -43,6 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   while (pos < size) {
     std::size_t n = chunking == 0 ? size : 1 + ((chunking * (i + 1) * 7919) % (chunking + 1u));
     if (n > size - pos) n = size - pos;
+    // Mode bit 0x10: bytes were lost before some chunks (a TCP hole): the framer must drop what
+    // straddles it and resynchronise without ever delivering garbage or reading out of bounds.
+    if ((mode & 0x10) != 0 && i > 0 && i % (1u + (bits >> 3)) == 0) framer.gap();
     framer.feed(data + pos, n, static_cast<int64_t>(i), out);
     pos += n;
     ++i;
