@@ -31,6 +31,10 @@ feed::DecoderOptions decoder_options(const FeedConfig& f) {
   o.max_message_bytes = static_cast<std::size_t>(f.max_message_bytes);
   o.max_out_of_order_bytes = static_cast<std::size_t>(f.max_out_of_order_bytes);
   o.max_connections = static_cast<std::size_t>(f.max_connections);
+  o.max_resync_bytes = static_cast<std::size_t>(f.max_resync_bytes);
+  o.max_ip_fragment_datagrams = static_cast<std::size_t>(f.max_ip_fragment_datagrams);
+  o.max_ip_fragment_bytes = static_cast<std::size_t>(f.max_ip_fragment_bytes);
+  o.ip_fragment_timeout_ms = f.ip_fragment_timeout_ms;
   return o;
 }
 

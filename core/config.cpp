@@ -300,7 +300,8 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
 
   if (const toml::table* t = top.table("feed")) {
     const Reader r(src, *t, "feed");
-    r.only({"max_message_bytes", "max_out_of_order_bytes", "max_connections"});
+    r.only({"max_message_bytes", "max_out_of_order_bytes", "max_connections", "max_resync_bytes",
+            "max_ip_fragment_datagrams", "max_ip_fragment_bytes", "ip_fragment_timeout_ms"});
     auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
       if (auto v = r.integer(k)) {
         if (*v < lo || *v > hi)
@@ -311,6 +312,10 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     bounded("max_message_bytes", 1024, int64_t{1} << 30, cfg.feed.max_message_bytes);
     bounded("max_out_of_order_bytes", 0, int64_t{1} << 30, cfg.feed.max_out_of_order_bytes);
     bounded("max_connections", 1, 65536, cfg.feed.max_connections);
+    bounded("max_resync_bytes", 0, int64_t{1} << 30, cfg.feed.max_resync_bytes);
+    bounded("max_ip_fragment_datagrams", 1, 65536, cfg.feed.max_ip_fragment_datagrams);
+    bounded("max_ip_fragment_bytes", 65536, int64_t{1} << 30, cfg.feed.max_ip_fragment_bytes);
+    bounded("ip_fragment_timeout_ms", 1, 3'600'000, cfg.feed.ip_fragment_timeout_ms);
   }
 
   if (const toml::table* t = top.table("threads")) {

@@ -73,6 +73,10 @@ struct FeedConfig {
   int64_t max_message_bytes = 16 << 20;       // larger WebSocket messages are dropped and counted
   int64_t max_out_of_order_bytes = 4 << 20;   // per TCP direction, buffered ahead of a hole
   int64_t max_connections = 64;               // TCP connections tracked at once
+  int64_t max_resync_bytes = 1 << 20;         // per direction: bytes searched for a frame boundary after a hole
+  int64_t max_ip_fragment_datagrams = 16;     // IP datagrams being reassembled at once
+  int64_t max_ip_fragment_bytes = 1 << 20;    // bytes held for them in all
+  int64_t ip_fragment_timeout_ms = 30'000;    // by capture time
 };
 
 // Thread placement and waiting (tickpipe's own section; SPEC §8 allows more keys).
