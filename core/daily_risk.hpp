@@ -38,13 +38,19 @@ class DailyRisk {
   // The first market event fixes the first day.
   void start(int64_t ts) noexcept {
     day_ = day_of(ts);
+    next_day_start_ns_ = day_start_ns(day_ + 1);
     started_ = true;
   }
+
+  // True when engine time `ts` lies in a later day than the current one: a comparison, so the
+  // per-event check needs no division.
+  bool past_day_end(int64_t ts) const noexcept { return ts >= next_day_start_ns_; }
 
   // A new day begins: today's realized and fees go to zero, and every symbol's baseline becomes its
   // unrealized P&L now (a symbol without a mark takes its baseline at its first mark of the day).
   void roll_to(int64_t day) noexcept {
     day_ = day;
+    next_day_start_ns_ = day_start_ns(day_ + 1);
     realized_today_ = 0;
     fees_today_ = 0;
     baseline_total_ = 0;
@@ -88,6 +94,7 @@ class DailyRisk {
   int64_t reset_offset_ns_;
   std::vector<Sym> sym_;
   int64_t day_ = 0;
+  int64_t next_day_start_ns_ = 0;
   bool started_ = false;
   Fixed realized_today_ = 0;
   Fixed fees_today_ = 0;

@@ -38,10 +38,10 @@ void Strategy::on_market(const MarketEvent& ev) noexcept {
   const int64_t new_clock = ev.exch_ts_ns > clock_ns_ ? ev.exch_ts_ns : clock_ns_;  // never goes back
   if (!risk_.started()) {
     risk_.start(new_clock);
-  } else if (const int64_t day = risk_.day_of(new_clock); day > risk_.day()) {
+  } else if (risk_.past_day_end(new_clock)) {
     // The rollover comes first, from the marks known before this event (SPEC §9.2).
     clock_ns_ = new_clock;
-    rollover(day);
+    rollover(risk_.day_of(new_clock));
   }
   clock_ns_ = new_clock;
   const bool moved = begin_event(ev);
