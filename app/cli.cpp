@@ -34,6 +34,7 @@ struct ReplayArgs {
   std::string journal = kDefaultJournal;
   std::string report;
   std::string dump;
+  bool resume = false;
 };
 
 int replay(const ReplayArgs& a) {
@@ -56,6 +57,7 @@ int replay(const ReplayArgs& a) {
   opt.journal_path = a.journal;
   if (!a.dump.empty()) opt.dump_messages_path = a.dump;
   opt.config_path = config_path;
+  opt.resume = a.resume;
 
   Config cfg;
   try {
@@ -104,6 +106,8 @@ int run_cli(int argc, char** argv) {
   rp->add_option("--journal", ra.journal, "journal file (JSON lines)")->capture_default_str();
   rp->add_option("--report", ra.report, "also write the report as JSON to this file");
   rp->add_option("--dump-messages", ra.dump, "write every decoded message, one per line, to this file");
+  rp->add_flag("--resume", ra.resume,
+               "continue --journal from its last checkpoint after a crash (deterministic mode; same capture and config)");
 
   try {
     app.parse(argc, argv);

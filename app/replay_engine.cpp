@@ -65,7 +65,8 @@ struct Pipeline {
         gateway(c.risk, venue, *ring_b, *ring_c, c.threads.wait),
         strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true,
                  opt.mode == ReplayMode::Deterministic ? SettleFn{&gateway, &drain_gateway} : SettleFn{}),
-        journal(opt.journal_path, symbols) {
+        journal(opt.journal_path, symbols, c.journal.fsync,
+                opt.resume ? prepare_resume(opt.journal_path) : JournalResume{}) {
     const auto max_msg = static_cast<std::size_t>(c.feed.max_message_bytes);
     if (c.venue_format == VenueFormat::Coinbase)
       coinbase = std::make_unique<feed::CoinbaseNormalizer>(symbols, norm_stats, max_msg);
@@ -122,13 +123,15 @@ uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOpti
   feed::FeedStage<Normalizer, DirectSink> stage(p.decoder, normalizer, p.dump.get(), sink, feed::ReplayPacer(opt.speed));
   for (const auto& path : opt.captures) {
     p.open_capture(path);
-    while (stage.step()) {
+    while (stage.step() && !p.journal.failed()) {
     }
+    if (p.journal.failed()) break;  // reported by the caller
   }
   p.strategy.poll_control(control);
   p.strategy.send_end_of_data();
   p.gateway.drain();
   p.strategy.drain_exec();
+  p.strategy.checkpoint();
   p.drain_journal();
   return stage.events();
 }
@@ -194,6 +197,7 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& 
       }
       w.idle();
     }
+    p.strategy.checkpoint();
     strategy_done.store(true, std::memory_order_release);
   });
 
@@ -254,6 +258,8 @@ bool parse_speed(const std::string& text, double& out) {
 
 RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   if (opt.captures.empty()) throw RunError("no capture to replay");
+  if (opt.resume && opt.mode != ReplayMode::Deterministic)
+    throw ConfigError("--resume needs --mode deterministic: only a deterministic replay can reproduce the journal");
   auto p = std::make_unique<Pipeline>(cfg, opt);
   RunReport rep;
   // The kill switch: the caller's control queue, or one fed by SIGUSR1/SIGUSR2.
@@ -279,13 +285,18 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   if (own_control) own_control->uninstall_signal_handlers();
   rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p->journal.flush();
+  p->journal.throw_if_failed();
   if (p->dump) p->dump->close();
+  if (const std::size_t left = p->journal.unverified(); left != 0)
+    throw JournalMismatch("journal '" + opt.journal_path + "' holds " + std::to_string(left) +
+                          " more lines than this replay produces (was it written with another capture?)");
 
   rep.mode = opt.mode == ReplayMode::Deterministic ? "deterministic" : "threaded";
   rep.captures = opt.captures;
   rep.config_path = opt.config_path;
   rep.journal_path = opt.journal_path;
   rep.journal_records = p->journal.records();
+  rep.resumed_records = opt.resume ? p->journal.records() - p->journal.appended() : 0;
   rep.fills = p->strategy.fills();
   rep.open_orders_at_end = p->strategy.open_orders();
   rep.engine_clock_ns = p->strategy.clock();

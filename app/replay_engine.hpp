@@ -29,6 +29,10 @@ struct ReplayOptions {
   // Operator commands (the kill switch) for this run. Null: the engine makes its own queue and
   // feeds it from SIGUSR1 (REDUCING) and SIGUSR2 (HALTED and flatten).
   ControlQueue* control = nullptr;
+  // --resume: continue the journal at journal_path from its last checkpoint. The replay re-derives
+  // everything before that checkpoint and must reproduce the journal's lines exactly (JournalMismatch
+  // otherwise), then appends. Deterministic mode only.
+  bool resume = false;
 };
 
 // Parses --speed: "max" -> 0, "realtime" -> 1, "<N>x" (N > 0, e.g. "10x", "0.5x") -> N.

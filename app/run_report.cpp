@@ -71,7 +71,9 @@ void print_report(const RunReport& r, std::ostream& out) {
   out << version_string() << " replay (" << r.mode << " mode)\n";
   for (const auto& c : r.captures) out << "capture:  " << c << "\n";
   if (!r.config_path.empty()) out << "config:   " << r.config_path << "\n";
-  out << "journal:  " << r.journal_path << " (" << r.journal_records << " records)\n\n";
+  out << "journal:  " << r.journal_path << " (" << r.journal_records << " records";
+  if (r.resumed_records != 0) out << ", " << r.resumed_records << " of them verified against the resumed journal";
+  out << ")\n\n";
 
   out << "Positions (quote currency; net = realized + unrealized - fees)\n";
   out << std::left << std::setw(12) << "symbol" << std::right << std::setw(16) << "position" << std::setw(18)
@@ -123,7 +125,7 @@ void write_report_json(const RunReport& r, const std::string& path) {
   j["mode"] = r.mode;
   j["captures"] = r.captures;
   j["config"] = r.config_path;
-  j["journal"] = {{"path", r.journal_path}, {"records", r.journal_records}};
+  j["journal"] = {{"path", r.journal_path}, {"records", r.journal_records}, {"resumed_records", r.resumed_records}};
   json syms = json::array();
   for (const auto& s : r.symbols) {
     syms.push_back({{"symbol", s.name},

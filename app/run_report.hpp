@@ -30,6 +30,7 @@ struct RunReport {
   std::string config_path;
   std::string journal_path;
   uint64_t journal_records = 0;
+  uint64_t resumed_records = 0;  // --resume: records reproduced from the existing journal
   uint64_t events = 0;
   uint64_t fills = 0;
   uint64_t open_orders_at_end = 0;

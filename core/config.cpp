@@ -1,5 +1,6 @@
 #include "core/config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -137,6 +138,40 @@ WaitKind parse_wait(const std::string& src, const toml::node* n, const std::stri
   fail(src, n, "key 'threads.wait' = \"" + text + "\" must be \"spin_then_yield\" or \"busy_spin\"");
 }
 
+// `close_fraction` of a stop rule: (0, 1].
+std::optional<Fixed> close_fraction(const Reader& r) {
+  auto v = r.decimal("close_fraction");
+  if (v && (*v <= 0 || *v > kScale))
+    fail(r.src(), r.node("close_fraction"), "key '" + r.key("close_fraction") + "' must be in (0, 1]");
+  return v;
+}
+
+// `symbols` of a stop rule: configured names, each once, at least one; absent = every symbol
+// (an empty result). Returns the symbols' ids ([[symbols]] order), ascending.
+std::vector<SymbolId> rule_symbols(const Reader& r, const std::vector<SymbolConfig>& configured) {
+  std::vector<SymbolId> ids;
+  const toml::array* a = r.array("symbols");
+  if (a == nullptr) return ids;
+  if (a->empty())
+    fail(r.src(), a, "key '" + r.key("symbols") + "' must list at least one symbol (leave it out for every symbol)");
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const toml::node* n = a->get(i);
+    const std::string k = r.key("symbols") + "[" + std::to_string(i) + "]";
+    if (!n->is_string()) fail(r.src(), n, "key '" + k + "' must be a string (a configured symbol)");
+    const std::string name(*n->value<std::string_view>());
+    SymbolId id = kNoSymbol;
+    for (std::size_t s = 0; s < configured.size(); ++s)
+      if (configured[s].name == name) id = static_cast<SymbolId>(s);
+    if (id == kNoSymbol)
+      fail(r.src(), n, "key '" + k + "' = \"" + name + "\" is not a configured symbol (add it under [[symbols]])");
+    for (SymbolId prev : ids)
+      if (prev == id) fail(r.src(), n, "key '" + k + "': symbol '" + name + "' is listed twice");
+    ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 }  // namespace
 
 std::vector<std::string> Config::symbol_names() const {
@@ -158,7 +193,8 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
 
   Config cfg;
   const Reader top(src, root, "");
-  top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "feed", "threads"});
+  top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "stop_loss", "trailing_stop",
+            "feed", "journal", "threads"});
 
   if (const toml::table* t = top.table("venue")) {
     const Reader r(src, *t, "venue");
@@ -291,11 +327,63 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
 
   if (const toml::table* t = top.table("strategy")) {
     const Reader r(src, *t, "strategy");
-    r.only({"entry"});
+    r.only({"entry", "momentum_breakout"});
     if (auto e = r.string("entry")) {
-      if (*e != "none") fail(src, r.node("entry"), "key 'strategy.entry' = \"" + *e + "\": the only entry rule is \"none\"");
+      if (*e == "none") cfg.entry.kind = EntryKind::None;
+      else if (*e == "momentum_breakout") cfg.entry.kind = EntryKind::MomentumBreakout;
+      else
+        fail(src, r.node("entry"),
+             "key 'strategy.entry' = \"" + *e + "\" must be \"none\" or \"momentum_breakout\"");
       cfg.strategy.entry = *e;
     }
+    // Read and validated whenever present, used only with entry = "momentum_breakout".
+    if (const toml::table* mt = r.table("momentum_breakout")) {
+      const Reader m(src, *mt, "strategy.momentum_breakout");
+      m.only({"lookback", "breakout_bps", "notional", "allow_short", "cooldown_events"});
+      auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
+        if (auto v = m.integer(k)) {
+          if (*v < lo || *v > hi)
+            fail(src, m.node(k), "key '" + m.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+          out = *v;
+        }
+      };
+      bounded("lookback", 1, kMaxEntryLookback, cfg.entry.lookback);
+      bounded("cooldown_events", 0, 1'000'000'000, cfg.entry.cooldown_events);
+      if (auto v = m.decimal("breakout_bps")) {
+        if (*v > 10'000 * kScale)
+          fail(src, m.node("breakout_bps"), "key '" + m.key("breakout_bps") + "' must be between 0 and 10000 (basis points)");
+        cfg.entry.breakout_bps = *v;
+      }
+      if (auto v = m.decimal("notional")) {
+        if (*v <= 0) fail(src, m.node("notional"), "key '" + m.key("notional") + "' must be > 0 (quote currency)");
+        cfg.entry.notional = *v;
+      }
+      if (auto b = m.boolean("allow_short")) cfg.entry.allow_short = *b;
+    }
+  }
+
+  if (const toml::table* t = top.table("stop_loss")) {
+    const Reader r(src, *t, "stop_loss");
+    r.only({"loss_pct", "close_fraction", "symbols"});
+    cfg.stop_loss.enabled = true;
+    r.required("loss_pct");
+    cfg.stop_loss.loss_pct = *r.decimal("loss_pct");
+    if (cfg.stop_loss.loss_pct <= 0) fail(src, r.node("loss_pct"), "key 'stop_loss.loss_pct' must be > 0 (percent)");
+    cfg.stop_loss.close_fraction = close_fraction(r).value_or(kScale);
+    cfg.stop_loss.symbols = rule_symbols(r, cfg.symbols);
+  }
+
+  if (const toml::table* t = top.table("trailing_stop")) {
+    const Reader r(src, *t, "trailing_stop");
+    r.only({"trail_pct", "activation_pct", "close_fraction", "symbols"});
+    cfg.trailing_stop.enabled = true;
+    r.required("trail_pct");
+    cfg.trailing_stop.trail_pct = *r.decimal("trail_pct");
+    if (cfg.trailing_stop.trail_pct <= 0)
+      fail(src, r.node("trail_pct"), "key 'trailing_stop.trail_pct' must be > 0 (percent)");
+    cfg.trailing_stop.activation_pct = r.decimal("activation_pct").value_or(0);
+    cfg.trailing_stop.close_fraction = close_fraction(r).value_or(kScale);
+    cfg.trailing_stop.symbols = rule_symbols(r, cfg.symbols);
   }
 
   if (const toml::table* t = top.table("feed")) {
@@ -316,6 +404,22 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     bounded("max_ip_fragment_datagrams", 1, 65536, cfg.feed.max_ip_fragment_datagrams);
     bounded("max_ip_fragment_bytes", 65536, int64_t{1} << 30, cfg.feed.max_ip_fragment_bytes);
     bounded("ip_fragment_timeout_ms", 1, 3'600'000, cfg.feed.ip_fragment_timeout_ms);
+  }
+
+  if (const toml::table* t = top.table("journal")) {
+    const Reader r(src, *t, "journal");
+    r.only({"checkpoint_events", "fsync"});
+    if (auto v = r.integer("checkpoint_events")) {
+      if (*v < 1 || *v > 1'000'000'000)
+        fail(src, r.node("checkpoint_events"), "key 'journal.checkpoint_events' must be between 1 and 1000000000");
+      cfg.journal.checkpoint_events = *v;
+    }
+    if (auto f = r.string("fsync")) {
+      if (*f == "never") cfg.journal.fsync = FsyncPolicy::Never;
+      else if (*f == "checkpoint") cfg.journal.fsync = FsyncPolicy::Checkpoint;
+      else if (*f == "every_batch") cfg.journal.fsync = FsyncPolicy::EveryBatch;
+      else fail(src, r.node("fsync"), "key 'journal.fsync' = \"" + *f + "\" must be \"never\", \"checkpoint\" or \"every_batch\"");
+    }
   }
 
   if (const toml::table* t = top.table("threads")) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/decimal.hpp"
+#include "core/symbol_table.hpp"
 #include "core/wait_strategy.hpp"
 
 namespace tp {
@@ -65,7 +66,38 @@ struct SimConfig {
 };
 
 struct StrategyConfig {
-  std::string entry = "none";
+  std::string entry = "none";  // as written: "none" or "momentum_breakout" (EntryConfig::kind is the parsed form)
+};
+
+// [stop_loss] (docs/configuration.md, docs/decisions.md). The table being present turns the rule on.
+struct StopLossConfig {
+  bool enabled = false;                 // [stop_loss] present
+  Fixed loss_pct = 2 * kScale;          // > 0: fires when the loss of the position reaches this % of entry
+  Fixed close_fraction = kScale;        // (0, 1]: share of |q| closed, rounded down to the lot step
+  std::vector<SymbolId> symbols;        // ids ([[symbols]] order) it applies to; empty = every symbol
+};
+
+// [trailing_stop]. The table being present turns the rule on.
+struct TrailingStopConfig {
+  bool enabled = false;                 // [trailing_stop] present
+  Fixed trail_pct = 1 * kScale;         // > 0: fires when the mark retraces this % from the best mark
+  Fixed activation_pct = 0;             // >= 0: only once the best has gained this % over entry (0 = always)
+  Fixed close_fraction = kScale;        // (0, 1]
+  std::vector<SymbolId> symbols;        // empty = every symbol
+};
+
+enum class EntryKind : uint8_t { None = 0, MomentumBreakout = 1 };
+
+inline constexpr int64_t kMaxEntryLookback = 10'000;  // mids kept per symbol (8 bytes each)
+
+// [strategy] entry and [strategy.momentum_breakout].
+struct EntryConfig {
+  EntryKind kind = EntryKind::None;
+  int64_t lookback = 20;                // 1 .. kMaxEntryLookback previous mids
+  Fixed breakout_bps = 5 * kScale;      // 0 .. 10000 basis points beyond the window's max/min
+  Fixed notional = 1000 * kScale;       // > 0, quote currency per entry
+  bool allow_short = false;             // downside breakouts sell short
+  int64_t cooldown_events = 100;        // 0 .. 1e9 book tops of the symbol after an entry with no entry
 };
 
 // Limits of the feed's decoding chain (tickpipe's own section; SPEC 8 allows more keys).
@@ -77,6 +109,18 @@ struct FeedConfig {
   int64_t max_ip_fragment_datagrams = 16;     // IP datagrams being reassembled at once
   int64_t max_ip_fragment_bytes = 1 << 20;    // bytes held for them in all
   int64_t ip_fragment_timeout_ms = 30'000;    // by capture time
+};
+
+// When the journal reaches the disk (docs/durability.md).
+enum class FsyncPolicy : uint8_t {
+  Never,       // write(2) at checkpoints and batches; the kernel decides when to write back
+  Checkpoint,  // fsync(2) at every checkpoint record (default)
+  EveryBatch,  // fsync(2) at every flush (each drained batch in threaded mode, each checkpoint)
+};
+
+struct JournalConfig {
+  int64_t checkpoint_events = 1000;  // market events between checkpoint records
+  FsyncPolicy fsync = FsyncPolicy::Checkpoint;
 };
 
 // Thread placement and waiting (tickpipe's own section; SPEC §8 allows more keys).
@@ -95,7 +139,11 @@ struct Config {
   RiskConfig risk;
   SimConfig sim;
   StrategyConfig strategy;
+  StopLossConfig stop_loss;
+  TrailingStopConfig trailing_stop;
+  EntryConfig entry;
   FeedConfig feed;
+  JournalConfig journal;
   ThreadsConfig threads;
 
   std::vector<std::string> symbol_names() const;

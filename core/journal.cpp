@@ -1,6 +1,9 @@
 #include "core/journal.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -117,6 +120,12 @@ std::size_t format_journal_line(const JournalRecord& r, const SymbolTable& symbo
       o.raw(",\"filled_qty\":");
       o.dec(r.qty);
       break;
+    case JournalKind::Checkpoint:
+      o.raw("{\"event\":\"checkpoint\",\"ts\":");
+      o.i64(r.ts_ns);
+      o.raw(",\"events\":");
+      o.u64(r.client_order_id);
+      break;
     case JournalKind::Day:
       o.raw("{\"event\":\"day\",\"ts\":");
       o.i64(r.ts_ns);
@@ -128,8 +137,48 @@ std::size_t format_journal_line(const JournalRecord& r, const SymbolTable& symbo
   return static_cast<std::size_t>(o.p - buf);
 }
 
-JournalWriter::JournalWriter(const std::string& path, const SymbolTable& symbols) : path_(path), symbols_(symbols) {
-  file_ = std::fopen(path.c_str(), "wb");
+JournalResume prepare_resume(const std::string& path) {
+  JournalResume out;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    if (errno == ENOENT) return out;
+    throw std::runtime_error("cannot open journal '" + path + "' to resume: " + std::strerror(errno));
+  }
+  std::string text;
+  char buf[1 << 16];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) throw std::runtime_error("cannot read journal '" + path + "'");
+
+  static constexpr std::string_view kCheckpoint = "{\"event\":\"checkpoint\",";
+  std::vector<std::string> lines;
+  std::size_t keep_bytes = 0;  // file length up to the end of the last checkpoint line
+  std::size_t keep_lines = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) break;  // a torn last line: never part of the prefix
+    lines.emplace_back(text, pos, nl - pos);
+    pos = nl + 1;
+    if (std::string_view(lines.back()).substr(0, kCheckpoint.size()) == kCheckpoint) {
+      keep_bytes = pos;
+      keep_lines = lines.size();
+      const std::size_t k = lines.back().find("\"events\":");
+      out.checkpoint_events = k == std::string::npos ? 0 : std::strtoull(lines.back().c_str() + k + 9, nullptr, 10);
+    }
+  }
+  lines.resize(keep_lines);
+  out.lines = std::move(lines);
+  if (::truncate(path.c_str(), static_cast<off_t>(keep_bytes)) != 0)
+    throw std::runtime_error("cannot cut journal '" + path + "' at its last checkpoint: " + std::strerror(errno));
+  return out;
+}
+
+JournalWriter::JournalWriter(const std::string& path, const SymbolTable& symbols, FsyncPolicy fsync,
+                             JournalResume resume)
+    : path_(path), symbols_(symbols), fsync_(fsync), resume_(std::move(resume)) {
+  file_ = std::fopen(path.c_str(), resume_.lines.empty() ? "wb" : "ab");
   if (file_ == nullptr) throw std::runtime_error("cannot open journal '" + path + "': " + std::strerror(errno));
   std::setvbuf(file_, nullptr, _IOFBF, 1 << 16);
 }
@@ -138,17 +187,62 @@ JournalWriter::~JournalWriter() {
   if (file_ != nullptr) std::fclose(file_);
 }
 
-void JournalWriter::write(const JournalRecord& r) {
-  char buf[kMaxJournalLine];
-  const std::size_t n = format_journal_line(r, symbols_, buf);
-  if (std::fwrite(buf, 1, n, file_) != n)
-    throw std::runtime_error("cannot write journal '" + path_ + "': " + std::strerror(errno));
-  ++records_;
+void JournalWriter::fail(std::string message, bool mismatch) noexcept {
+  if (!error_.empty()) return;
+  try {
+    error_ = std::move(message);
+  } catch (...) {
+    error_ = "journal failure";
+  }
+  mismatch_ = mismatch;
 }
 
-void JournalWriter::flush() {
-  if (std::fflush(file_) != 0)
-    throw std::runtime_error("cannot flush journal '" + path_ + "': " + std::strerror(errno));
+void JournalWriter::throw_if_failed() const {
+  if (error_.empty()) return;
+  if (mismatch_) throw JournalMismatch(error_);
+  throw std::runtime_error(error_);
+}
+
+void JournalWriter::write(const JournalRecord& r) noexcept {
+  if (failed()) return;
+  char buf[kMaxJournalLine];
+  const std::size_t n = format_journal_line(r, symbols_, buf);
+  ++records_;
+  if (verified_ < resume_.lines.size()) {
+    // Catching up after --resume: the line is already in the file and must be the same.
+    const std::string_view line(buf, n - 1);
+    if (line != resume_.lines[verified_]) {
+      fail("journal '" + path_ + "' line " + std::to_string(verified_ + 1) +
+               " does not match this run: the journal has\n  " + resume_.lines[verified_] +
+               "\nbut the replay produced\n  " + std::string(line) +
+               "\n(was it written with another capture or configuration?)",
+           true);
+      return;
+    }
+    ++verified_;
+    return;
+  }
+  if (std::fwrite(buf, 1, n, file_) != n) {
+    fail("cannot write journal '" + path_ + "': " + std::strerror(errno), false);
+    return;
+  }
+  if (r.kind == JournalKind::Checkpoint) {
+    flush();
+    if (fsync_ == FsyncPolicy::Checkpoint) sync();
+  }
+}
+
+void JournalWriter::flush() noexcept {
+  if (failed()) return;
+  if (std::fflush(file_) != 0) {
+    fail("cannot flush journal '" + path_ + "': " + std::strerror(errno), false);
+    return;
+  }
+  if (fsync_ == FsyncPolicy::EveryBatch) sync();
+}
+
+void JournalWriter::sync() noexcept {
+  if (::fsync(fileno(file_)) != 0) fail("cannot fsync journal '" + path_ + "': " + std::strerror(errno), false);
 }
 
 }  // namespace tp

@@ -24,6 +24,7 @@ Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& t
       settle_(settle),
       loss_limit_(cfg.risk.daily_loss_limit),
       flatten_on_halt_(cfg.risk.flatten_on_halt),
+      checkpoint_every_(static_cast<uint64_t>(cfg.journal.checkpoint_events)),
       book_(symbols.size()),
       profit_(cfg.profit_levels, rules_from(cfg)),
       risk_(symbols.size(), cfg.risk.day_reset_minutes),
@@ -48,6 +49,17 @@ void Strategy::on_market(const MarketEvent& ev) noexcept {
   after_send();  // the venue fills what is due at this event (deterministic mode)
   check_loss_limit();
   if (moved) evaluate_rules(ev.symbol_id);
+  if (++events_ - checkpointed_events_ >= checkpoint_every_) checkpoint();
+}
+
+void Strategy::checkpoint() noexcept {
+  if (events_ == checkpointed_events_) return;
+  JournalRecord jr{};
+  jr.kind = JournalKind::Checkpoint;
+  jr.ts_ns = clock_ns_;
+  jr.client_order_id = events_;
+  journal(jr);
+  checkpointed_events_ = events_;
 }
 
 bool Strategy::begin_event(const MarketEvent& ev) noexcept {

@@ -67,6 +67,9 @@ class Strategy {
 
   // No more market data: asks the gateway to acknowledge once it has processed everything.
   void send_end_of_data() noexcept;
+  // Journals a checkpoint covering every market event so far, unless the last one already does.
+  void checkpoint() noexcept;
+  uint64_t market_events() const noexcept { return events_; }
   bool end_of_data_acknowledged() const noexcept { return end_acked_; }
 
   const PositionBook& book() const noexcept { return book_; }
@@ -121,6 +124,7 @@ class Strategy {
   const SettleFn settle_;
   const std::optional<Fixed> loss_limit_;
   const bool flatten_on_halt_;
+  const uint64_t checkpoint_every_;  // market events between checkpoint records
 
   PositionBook book_;
   ProfitTaker profit_;
@@ -130,6 +134,8 @@ class Strategy {
   std::vector<OrderSlot> orders_;
   std::vector<StateChange> history_;
   uint64_t state_changes_ = 0;
+  uint64_t events_ = 0;
+  uint64_t checkpointed_events_ = 0;
   uint64_t next_order_id_ = 1;
   uint64_t open_orders_ = 0;
   uint64_t fills_ = 0;

@@ -54,6 +54,14 @@ inline std::vector<std::string> split_lines(const std::string& text) {
   return out;
 }
 
+// The decision records of a journal: every line but the checkpoints (recovery markers).
+inline std::vector<std::string> decision_lines(const std::string& journal_text) {
+  std::vector<std::string> out;
+  for (auto& l : split_lines(journal_text))
+    if (l.find("\"event\":\"checkpoint\"") == std::string::npos) out.push_back(std::move(l));
+  return out;
+}
+
 inline std::string read_gz(const std::string& path) {
   std::string out;
   gzFile f = gzopen(path.c_str(), "rb");
