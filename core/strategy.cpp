@@ -27,12 +27,30 @@ Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& t
       checkpoint_every_(static_cast<uint64_t>(cfg.journal.checkpoint_events)),
       book_(symbols.size()),
       profit_(cfg.profit_levels, rules_from(cfg)),
+      stop_(cfg.stop_loss, rules_from(cfg)),
+      trail_(cfg.trailing_stop, rules_from(cfg)),
+      entry_(cfg.entry, rules_from(cfg)),
       risk_(symbols.size(), cfg.risk.day_reset_minutes),
       stats_(symbols.size()),
       in_flight_(symbols.size(), 0),
-      orders_(kMaxLiveOrders) {
+      orders_(kMaxLiveOrders),
+      equity_(symbols.size(), 0) {
   history_.reserve(kMaxStateHistory);
   for (const auto& p : cfg.positions) book_.set_initial(symbols.find(p.symbol), p.qty, p.entry_price);
+}
+
+void Strategy::refresh_unrealized(SymbolId id) noexcept {
+  const Fixed u = book_.unrealized(id);
+  risk_.set_unrealized(id, u, book_.has_mark(id));
+  const Position& p = book_[id];
+  const Fixed eq = p.realized - p.fees + u;
+  SymbolStrategyStats& st = stats_[id];
+  if (eq > st.equity_peak) st.equity_peak = eq;
+  if (st.equity_peak - eq > st.max_drawdown) st.max_drawdown = st.equity_peak - eq;
+  total_equity_ += eq - equity_[id];
+  equity_[id] = eq;
+  if (total_equity_ > total_equity_peak_) total_equity_peak_ = total_equity_;
+  if (total_equity_peak_ - total_equity_ > total_max_drawdown_) total_max_drawdown_ = total_equity_peak_ - total_equity_;
 }
 
 void Strategy::on_market(const MarketEvent& ev) noexcept {
@@ -49,6 +67,7 @@ void Strategy::on_market(const MarketEvent& ev) noexcept {
   after_send();  // the venue fills what is due at this event (deterministic mode)
   check_loss_limit();
   if (moved) evaluate_rules(ev.symbol_id);
+  if (ev.kind == EventKind::BookTop && entry_.active()) on_entry_book_top(ev);
   if (++events_ - checkpointed_events_ >= checkpoint_every_) checkpoint();
 }
 
@@ -160,13 +179,50 @@ void Strategy::flatten(OrderReason why) noexcept {
   }
 }
 
+// The entry rule sees every book top of the symbol (its window must not have holes); it may only
+// open a position when the symbol is flat, nothing is in flight and trading is ACTIVE.
+void Strategy::on_entry_book_top(const MarketEvent& ev) noexcept {
+  const SymbolId id = ev.symbol_id;
+  const bool flat_and_idle = book_[id].qty == 0 && in_flight_[id] == 0 && state_ == TradingState::Active;
+  const RuleDecision d = entry_.on_book_top(id, ev.book.bid_px, ev.book.ask_px, flat_and_idle);
+  stats_[id].rule_skipped += d.skipped;
+  if (!d.send) return;
+  ++stats_[id].entries;
+  send_order(id, d.side, d.qty, d.side == Side::Buy ? ev.book.ask_px : ev.book.bid_px, OrderReason::Entry, 0);
+  after_send();
+}
+
+// Rules that reduce a position, in priority order: stop-loss, trailing stop, profit taking. One
+// order per symbol per event at most (the in-flight guard of SPEC §9.4 applies to all of them).
 void Strategy::evaluate_rules(SymbolId id) noexcept {
-  // In-flight guard (SPEC §9.4): one order at a time per symbol from the rules.
-  if (in_flight_[id] != 0) return;
   const Position& p = book_[id];
   if (p.qty == 0) return;
   const Fixed touch = book_.mark(id);
   if (touch <= 0) return;
+  if (in_flight_[id] != 0) {
+    trail_.observe(id, p.qty, p.entry, touch);  // the best mark must not be missed while waiting
+    return;
+  }
+  if (stop_.enabled(id)) {
+    const RuleDecision d = stop_.evaluate(id, p.qty, p.entry, touch);
+    stats_[id].rule_skipped += d.skipped;
+    if (d.send) {
+      ++stats_[id].stop_losses;
+      send_order(id, d.side, d.qty, touch, OrderReason::StopLoss, 0);
+      after_send();
+      return;
+    }
+  }
+  if (trail_.enabled(id)) {
+    const RuleDecision d = trail_.evaluate(id, p.qty, p.entry, touch);
+    stats_[id].rule_skipped += d.skipped;
+    if (d.send) {
+      ++stats_[id].trailing_stops;
+      send_order(id, d.side, d.qty, touch, OrderReason::TrailingStop, 0);
+      after_send();
+      return;
+    }
+  }
   const ProfitDecision d = profit_.evaluate(id, p.qty, p.entry, touch);
   stats_[id].profit_take_skipped += d.skipped;
   if (d.send) {
@@ -254,7 +310,11 @@ void Strategy::on_exec(const ExecReport& r) noexcept {
     refresh_unrealized(id);
     ++fills_;
     slot.filled += r.qty;
-    if (fx.episode_ended || fx.episode_started) profit_.reset_episode(id);
+    if (fx.episode_ended || fx.episode_started) {
+      profit_.reset_episode(id);
+      stop_.reset_episode(id);
+      trail_.reset_episode(id);
+    }
     JournalRecord jr{};
     jr.kind = JournalKind::Fill;
     jr.ts_ns = r.ts_ns;
@@ -278,8 +338,12 @@ void Strategy::on_exec(const ExecReport& r) noexcept {
       jr.qty = slot.filled;
     }
     journal(jr);
-    // Nothing filled: the level that proposed the order may fire again (SPEC §4).
-    if (slot.filled == 0 && slot.level != 0) profit_.rearm(id, slot.level);
+    // Nothing filled: the rule that proposed the order may fire again (SPEC §4).
+    if (slot.filled == 0) {
+      if (slot.reason == OrderReason::ProfitTake && slot.level != 0) profit_.rearm(id, slot.level);
+      if (slot.reason == OrderReason::StopLoss) stop_.rearm(id);
+      if (slot.reason == OrderReason::TrailingStop) trail_.rearm(id);
+    }
   }
   if (r.last) {
     slot.live = false;

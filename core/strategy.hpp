@@ -15,12 +15,15 @@
 #include "core/config.hpp"
 #include "core/control_queue.hpp"
 #include "core/daily_risk.hpp"
+#include "core/entry_rule.hpp"
 #include "core/journal.hpp"
 #include "core/orders.hpp"
 #include "core/position_book.hpp"
 #include "core/profit_taker.hpp"
 #include "core/rings.hpp"
+#include "core/stop_loss.hpp"
 #include "core/symbol_table.hpp"
+#include "core/trailing_stop.hpp"
 
 namespace tp {
 
@@ -38,8 +41,15 @@ struct SettleFn {
 struct SymbolStrategyStats {
   uint64_t profit_takes = 0;         // profit-taking orders sent
   uint64_t profit_take_skipped = 0;  // levels fired without an order (too small)
+  uint64_t stop_losses = 0;          // stop-loss orders sent
+  uint64_t trailing_stops = 0;       // trailing-stop orders sent
+  uint64_t entries = 0;              // entry-rule orders sent
+  uint64_t rule_skipped = 0;         // stop, trailing and entry decisions too small to send
   uint64_t orders = 0;
   uint64_t rejects = 0;
+  // Equity = realized - fees + unrealized; its largest fall from a previous high (>= 0).
+  Fixed equity_peak = 0;
+  Fixed max_drawdown = 0;
 };
 
 struct StateChange {
@@ -79,6 +89,8 @@ class Strategy {
   uint64_t open_orders() const noexcept { return open_orders_; }
   uint64_t fills() const noexcept { return fills_; }
   Fixed day_pnl() const noexcept { return risk_.day_pnl(); }
+  // Drawdown of the whole book's equity (all symbols together).
+  Fixed max_drawdown() const noexcept { return total_max_drawdown_; }
   // Trading-state transitions in order (the first kMaxStateHistory; the rest are only counted).
   const std::vector<StateChange>& state_history() const noexcept { return history_; }
   uint64_t state_changes() const noexcept { return state_changes_; }
@@ -112,7 +124,9 @@ class Strategy {
     drain_exec();
   }
   void on_exec(const ExecReport& r) noexcept;
-  void refresh_unrealized(SymbolId id) noexcept { risk_.set_unrealized(id, book_.unrealized(id), book_.has_mark(id)); }
+  // The symbol's unrealized P&L, mark or position changed: day P&L and equity statistics follow.
+  void refresh_unrealized(SymbolId id) noexcept;
+  void on_entry_book_top(const MarketEvent& ev) noexcept;
   Fixed reducing_in_flight(SymbolId id) const noexcept;
   void journal(const JournalRecord& r) noexcept { push_wait(journal_, r, wait_); }
 
@@ -128,12 +142,19 @@ class Strategy {
 
   PositionBook book_;
   ProfitTaker profit_;
+  StopLoss stop_;
+  TrailingStop trail_;
+  EntryRule entry_;
   DailyRisk risk_;
   std::vector<SymbolStrategyStats> stats_;
   std::vector<uint32_t> in_flight_;  // open orders per symbol
   std::vector<OrderSlot> orders_;
   std::vector<StateChange> history_;
   uint64_t state_changes_ = 0;
+  std::vector<Fixed> equity_;  // per symbol, as last computed
+  Fixed total_equity_ = 0;
+  Fixed total_equity_peak_ = 0;
+  Fixed total_max_drawdown_ = 0;
   uint64_t events_ = 0;
   uint64_t checkpointed_events_ = 0;
   uint64_t next_order_id_ = 1;

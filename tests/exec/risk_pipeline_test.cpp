@@ -217,3 +217,115 @@ TEST(ControlQueue, ManyProducersNoCommandLost) {
 
 }  // namespace
 }  // namespace tp
+
+namespace tp {
+namespace {
+
+Config one_symbol_rules(const std::string& extra) {
+  return parse_config(R"(
+[[symbols]]
+name = "AAA"
+lot_step = "0.001"
+[[positions]]
+symbol = "AAA"
+qty = "1"
+entry_price = "100"
+)" + extra,
+                      "t");
+}
+
+TEST(RulesPipeline, StopLossClosesTheLongAtTheBidAndComesBeforeProfitTaking) {
+  Harness h(one_symbol_rules("[stop_loss]\nloss_pct = 2.0\n"));
+  h.top(1, F(98, 1), F(99));  // -1.99999999%: nothing
+  EXPECT_TRUE(h.lines.empty());
+  h.top(2, F(98), F(99));  // -2% exactly
+  ASSERT_EQ(h.lines.size(), 2u);
+  EXPECT_EQ(h.lines[0],
+            R"({"event":"order","ts":2,"symbol":"AAA","side":"sell","qty":"1.00000000","order_type":"market","reason":"stop_loss","client_order_id":1})");
+  EXPECT_NE(h.lines[1].find(R"("price":"98.00000000")"), std::string::npos);
+  EXPECT_EQ(h.strategy.book()[0].qty, 0);
+  EXPECT_EQ(h.strategy.stats(0).stop_losses, 1u);
+}
+
+TEST(RulesPipeline, TrailingStopFollowsTheBestBidThenFires) {
+  Harness h(one_symbol_rules("[trailing_stop]\ntrail_pct = 1.0\nclose_fraction = 0.5\n[profit_take]\nlevels = [ { gain_pct = 50.0, reduce_fraction = 0.5 } ]\n"));
+  h.top(1, F(110), F(111));          // best 110
+  h.top(2, F(108, 90'000'001), F(111));  // 1.0000% below 110 is 108.9: not yet
+  EXPECT_TRUE(h.lines.empty());
+  h.top(3, F(108, 90'000'000), F(111));  // exactly 1% below the best
+  ASSERT_EQ(h.lines.size(), 2u);
+  EXPECT_NE(h.lines[0].find(R"("qty":"0.50000000","order_type":"market","reason":"trailing_stop")"), std::string::npos)
+      << h.lines[0];
+}
+
+TEST(RulesPipeline, EntryRuleOpensAPositionOnABreakoutAndProfitTakingManagesIt) {
+  Config c = parse_config(R"(
+[[symbols]]
+name = "AAA"
+lot_step = "0.001"
+[strategy]
+entry = "momentum_breakout"
+[strategy.momentum_breakout]
+lookback = 3
+breakout_bps = 10
+notional = "100"
+cooldown_events = 0
+)",
+                          "t");
+  Harness h(c);
+  h.top(1, F(100), F(100, 2'000'000));
+  h.top(2, F(100), F(100, 2'000'000));
+  h.top(3, F(100), F(100, 2'000'000));
+  EXPECT_TRUE(h.lines.empty()) << "the window is only full now";
+  h.top(4, F(100, 10'000'000), F(100, 11'000'000));  // mid 100.105 vs 100.01: +9.5 bps, not enough
+  EXPECT_TRUE(h.lines.empty());
+  h.top(5, F(100, 20'000'000), F(100, 22'000'000));  // mid 100.21 vs max 100.105: +10.5 bps
+  ASSERT_EQ(h.lines.size(), 2u);
+  // qty = 100 / 100.22 = 0.99780...: rounded down to the lot step 0.001
+  EXPECT_EQ(h.lines[0],
+            R"({"event":"order","ts":5,"symbol":"AAA","side":"buy","qty":"0.99700000","order_type":"market","reason":"entry","client_order_id":1})");
+  EXPECT_EQ(h.strategy.book()[0].qty, F(0, 99'700'000));
+  EXPECT_EQ(h.strategy.book()[0].entry, F(100, 22'000'000));
+  h.top(6, F(106), F(107));  // +5.77% on the new position: profit taking (default level) fires
+  ASSERT_EQ(h.lines.size(), 4u);
+  EXPECT_NE(h.lines[2].find(R"("reason":"profit_take","level":1)"), std::string::npos) << h.lines[2];
+}
+
+TEST(RulesPipeline, HaltCancelsOpenNonReducingOrders) {
+  Config c = parse_config(R"(
+[[symbols]]
+name = "AAA"
+lot_step = "0.001"
+[strategy]
+entry = "momentum_breakout"
+[strategy.momentum_breakout]
+lookback = 1
+breakout_bps = 1
+notional = "100"
+[sim]
+latency_ns = 1000
+)",
+                          "t");
+  Harness h(c);
+  h.top(1, F(100), F(101));
+  h.top(2, F(101), F(102));  // breakout: entry order pending for 1 us
+  ASSERT_EQ(h.lines.size(), 1u);
+  EXPECT_EQ(h.strategy.open_orders(), 1u);
+  h.strategy.apply_control({TradingState::Halted, false});
+  h.drain_journal();
+  ASSERT_EQ(h.lines.size(), 2u);
+  EXPECT_NE(h.lines[1].find(R"("to":"HALTED","reason":"kill_switch")"), std::string::npos);
+  // The cancel, like the order, reaches the venue after the latency: it takes effect at the first
+  // book top at or after it, before that book top could fill the order.
+  EXPECT_EQ(h.strategy.open_orders(), 1u);
+  h.top(2000, F(110), F(111));
+  ASSERT_EQ(h.lines.size(), 3u);
+  EXPECT_EQ(h.lines[2], R"({"event":"cancel","ts":2000,"client_order_id":1,"filled_qty":"0.00000000"})");
+  EXPECT_EQ(h.strategy.open_orders(), 0u);
+  EXPECT_EQ(h.strategy.book()[0].qty, 0) << "the cancelled entry never fills";
+  h.top(3000, F(120), F(121));
+  EXPECT_EQ(h.lines.size(), 3u) << "no entry while HALTED";
+}
+
+}  // namespace
+}  // namespace tp
