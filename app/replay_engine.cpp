@@ -302,6 +302,8 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   rep.engine_clock_ns = p->strategy.clock();
   rep.final_state = p->strategy.state();
   rep.state_history = p->strategy.state_history();
+  rep.state_changes = p->strategy.state_changes();
+  rep.max_drawdown = p->strategy.max_drawdown();
   rep.day_pnl = p->strategy.day_pnl();
   rep.decode = p->decoder.stats();
   rep.normalize = p->norm_stats;

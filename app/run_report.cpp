@@ -93,11 +93,43 @@ void print_report(const RunReport& r, std::ostream& out) {
       << to_string_fixed(t.fees) << std::setw(16) << to_string_fixed(t.net) << std::setw(7) << t.fills
       << std::setw(14) << t.profit_takes << std::setw(7) << t.skips << std::setw(9) << t.rejects << "\n\n";
 
-  out << "Trading state: " << trading_state_name(r.final_state) << "    engine clock: " << utc_time(r.engine_clock_ns)
-      << "\n";
+  out << "Statistics (drawdown: largest fall of equity = realized - fees + unrealized from a previous high)\n";
+  out << std::left << std::setw(12) << "symbol" << std::right << std::setw(16) << "max |position|" << std::setw(10)
+      << "winning" << std::setw(10) << "losing" << std::setw(16) << "max drawdown" << std::setw(8) << "stops"
+      << std::setw(10) << "trailing" << std::setw(9) << "entries" << std::setw(13) << "rule skips" << "\n";
+  for (const auto& s : r.symbols) {
+    out << std::left << std::setw(12) << s.name << std::right << std::setw(16) << to_string_fixed(s.position.max_abs_qty)
+        << std::setw(10) << s.position.winning_reductions << std::setw(10) << s.position.losing_reductions
+        << std::setw(16) << to_string_fixed(s.stats.max_drawdown) << std::setw(8) << s.stats.stop_losses
+        << std::setw(10) << s.stats.trailing_stops << std::setw(9) << s.stats.entries << std::setw(13)
+        << s.stats.rule_skipped << "\n";
+  }
+  out << std::left << std::setw(12) << "TOTAL" << std::right << std::setw(16 + 10 + 10) << "" << std::setw(16)
+      << to_string_fixed(r.max_drawdown) << "\n\n";
+
+  out << "Trading state: " << trading_state_name(r.final_state) << "    day P&L: " << to_string_fixed(r.day_pnl)
+      << "    engine clock: " << utc_time(r.engine_clock_ns) << "\n";
+  if (r.state_history.empty()) {
+    out << "State history: ACTIVE throughout\n";
+  } else {
+    out << "State history:\n";
+    for (const auto& c : r.state_history)
+      out << "  " << utc_time(c.ts_ns) << "  " << trading_state_name(c.from) << " -> " << trading_state_name(c.to)
+          << "  (" << state_reason_name(c.reason) << ")\n";
+    if (r.state_changes > r.state_history.size())
+      out << "  ... and " << (r.state_changes - r.state_history.size()) << " more\n";
+  }
   out << "Orders: " << r.gateway.orders << " sent to the gateway, " << r.gateway.accepted << " accepted, "
-      << r.gateway.rejected << " rejected by pre-trade checks, " << r.fills << " fills, " << r.open_orders_at_end
-      << " still open at the end\n\n";
+      << r.gateway.rejected << " rejected by pre-trade checks, " << r.fills << " fills, " << r.gateway.cancelled
+      << " cancelled, " << r.open_orders_at_end << " still open at the end\n";
+  if (r.gateway.rejects.total() != 0) {
+    out << "Rejects by reason\n";
+    for (std::size_t i = 1; i < kRejectReasonCount; ++i)
+      if (r.gateway.rejects.values[i] != 0)
+        out << "  " << std::left << std::setw(28) << kRejectReasonNames[i] << std::right << std::setw(12)
+            << r.gateway.rejects.values[i] << "\n";
+  }
+  out << "\n";
 
   out << "Messages by type (" << r.normalize.messages() << ")\n";
   print_counters(out, r.normalize.by_type, r.normalize.by_type.names(), true);
@@ -140,6 +172,11 @@ void write_report_json(const RunReport& r, const std::string& path) {
                     {"winning_reductions", s.position.winning_reductions},
                     {"losing_reductions", s.position.losing_reductions},
                     {"max_abs_position", to_string_fixed(s.position.max_abs_qty)},
+                    {"max_drawdown", to_string_fixed(s.stats.max_drawdown)},
+                    {"stop_losses", s.stats.stop_losses},
+                    {"trailing_stops", s.stats.trailing_stops},
+                    {"entries", s.stats.entries},
+                    {"rule_skipped", s.stats.rule_skipped},
                     {"orders", s.stats.orders},
                     {"profit_takes", s.stats.profit_takes},
                     {"profit_take_skipped", s.stats.profit_take_skipped},
@@ -150,11 +187,23 @@ void write_report_json(const RunReport& r, const std::string& path) {
                  {"fees", to_string_fixed(t.fees)},         {"net", to_string_fixed(t.net)},
                  {"fills", t.fills},                        {"profit_takes", t.profit_takes},
                  {"profit_take_skipped", t.skips},          {"rejects", t.rejects}};
+  j["totals"]["max_drawdown"] = to_string_fixed(r.max_drawdown);
   j["trading_state"] = trading_state_name(r.final_state);
+  j["day_pnl"] = to_string_fixed(r.day_pnl);
+  json hist = json::array();
+  for (const auto& c : r.state_history)
+    hist.push_back({{"ts", c.ts_ns}, {"from", trading_state_name(c.from)}, {"to", trading_state_name(c.to)},
+                    {"reason", state_reason_name(c.reason)}});
+  j["state_history"] = hist;
+  j["state_changes"] = r.state_changes;
   j["engine_clock_ns"] = r.engine_clock_ns;
+  json rejects = json::object();
+  for (std::size_t i = 1; i < kRejectReasonCount; ++i) rejects[std::string(kRejectReasonNames[i])] = r.gateway.rejects.values[i];
   j["orders"] = {{"sent", r.gateway.orders},
                  {"accepted", r.gateway.accepted},
                  {"rejected", r.gateway.rejected},
+                 {"rejects_by_reason", rejects},
+                 {"cancelled", r.gateway.cancelled},
                  {"fills", r.fills},
                  {"open_at_end", r.open_orders_at_end}};
   j["messages"] = {{"by_type", counters_json(r.normalize.by_type, r.normalize.by_type.names())},

@@ -37,7 +37,9 @@ struct RunReport {
   int64_t engine_clock_ns = 0;
   TradingState final_state = TradingState::Active;
   std::vector<StateChange> state_history;
+  uint64_t state_changes = 0;  // may exceed state_history.size() (the history is bounded)
   Fixed day_pnl = 0;
+  Fixed max_drawdown = 0;      // of the whole book's equity
   double wall_seconds = 0;
   feed::DecodeStats decode;
   feed::NormalizerStats normalize;

@@ -1,0 +1,75 @@
+// The kill switch while the threaded pipeline runs: from another thread through the control queue,
+// and from outside through SIGUSR2 (issue 4).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/replay_engine.hpp"
+#include "cli_runner.hpp"
+
+namespace tp {
+namespace {
+
+const std::string kSample = std::string(TP_SOURCE_DIR) + "/samples/binance-btcusdt-3200.pcap";
+const std::string kSampleConfig = std::string(TP_SOURCE_DIR) + "/config/sample.toml";
+
+TEST(KillSwitch, FromAnotherThreadWhileTheThreadedPipelineRuns) {
+  testing::TempDir dir;
+  const Config cfg = load_config_file(kSampleConfig);
+  ControlQueue control;
+  ReplayOptions opt;
+  opt.captures = {kSample};
+  opt.mode = ReplayMode::Threaded;
+  opt.journal_path = dir / "j.jsonl";
+  opt.speed = 50;  // ~0.6 s of replay
+  opt.control = &control;
+  RunReport rep;
+  std::thread run([&] { rep = run_replay(cfg, opt); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(control.push({TradingState::Halted, true}));
+  run.join();
+
+  ASSERT_FALSE(rep.state_history.empty());
+  EXPECT_EQ(rep.state_history[0].to, TradingState::Halted);
+  EXPECT_EQ(rep.state_history[0].reason, StateReason::KillSwitch);
+  EXPECT_EQ(rep.final_state, TradingState::Halted);
+  EXPECT_EQ(rep.symbols[0].position.qty, 0) << "flattened";
+  const std::string journal = testing::read_file(dir / "j.jsonl");
+  EXPECT_NE(journal.find(R"("from":"ACTIVE","to":"HALTED","reason":"kill_switch")"), std::string::npos);
+  EXPECT_NE(journal.find(R"("reason":"kill_switch","client_order_id")"), std::string::npos) << journal;
+  EXPECT_EQ(rep.open_orders_at_end, 0u);
+}
+
+TEST(KillSwitch, Sigusr2HaltsAndFlattensARunningReplay) {
+  testing::TempDir dir;
+  const std::string journal = dir / "j.jsonl";
+  const std::string report = dir / "r.json";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    execl(TP_TICKPIPE_BIN, TP_TICKPIPE_BIN, "replay", "--mode", "threaded", "--speed", "50x", "--journal",
+          journal.c_str(), "--report", report.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  ASSERT_EQ(kill(pid, SIGUSR2), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the signal must not kill the engine";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const auto rep = nlohmann::json::parse(testing::read_file(report));
+  EXPECT_EQ(rep["trading_state"], "HALTED");
+  ASSERT_FALSE(rep["state_history"].empty());
+  EXPECT_EQ(rep["state_history"][0]["reason"], "kill_switch");
+  EXPECT_EQ(rep["symbols"][0]["position"], "0.00000000");
+}
+
+}  // namespace
+}  // namespace tp
