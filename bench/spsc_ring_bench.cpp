@@ -2,7 +2,13 @@
 // (tp::MarketEvent) between two threads pinned to different CPUs.
 //
 // Queues (all hold 4096 messages and never allocate in the timed loop):
-//   SpscRing          tp::SpscRing<MarketEvent, 4096>, try_push / try_pop.
+//   SpscRing          tp::SpscRing<MarketEvent, 4096>, try_push / try_pop (per-slot turn byte
+//                     inside MarketEvent's last cache-line word: one line per slot).
+//   SpscRingIndexOnly the previous tp::SpscRing (consumer polls the producer's head index), kept
+//                     verbatim in this file for comparison.
+//   SpscRingSlot128   tp::SpscRing of a 64-byte wrapper without a ring_turn byte: the turn sits
+//                     next to the payload, so each slot is two cache lines (what GatewayMsg,
+//                     ExecReport and JournalRecord get today).
 //   RWQueue           moodycamel::ReaderWriterQueue<MarketEvent>(4096), try_enqueue / try_dequeue.
 //   BoostSpsc         boost::lockfree::spsc_queue<MarketEvent, capacity<4096>>, push / pop.
 //   ConcurrentQueue   moodycamel::ConcurrentQueue<MarketEvent>(4096, 1 explicit producer, 0 implicit),
@@ -66,11 +72,118 @@ constexpr auto kStallTimeout = std::chrono::seconds(2);
 // ---------------------------------------------------------------------------------------------
 // Queue adapters: push/pop return false when full/empty. Construction happens outside timing.
 
+static_assert(tp::SpscRing<MarketEvent, kCapacity>::turn_in_payload(), "MarketEvent carries the ring's turn byte");
 struct SpscRingQ {
   static constexpr const char* kName = "SpscRing";
   std::unique_ptr<tp::SpscRing<MarketEvent, kCapacity>> q = std::make_unique<tp::SpscRing<MarketEvent, kCapacity>>();
   bool push(const MarketEvent& e) noexcept { return q->try_push(e); }
   bool pop(MarketEvent& e) noexcept { return q->try_pop(e); }
+};
+
+// The previous tp::SpscRing (index-only design: the consumer polls the producer's head index,
+// so each message moves two cache lines, head then slot), kept verbatim for comparison.
+template <typename T, std::size_t Capacity>
+class SpscRingIndexOnly {
+  static_assert(Capacity >= 2 && (Capacity & (Capacity - 1)) == 0, "Capacity must be a power of two");
+  static_assert(std::is_trivially_copyable_v<T>, "ring slots hold plain structs");
+
+ public:
+  SpscRingIndexOnly() = default;
+  SpscRingIndexOnly(const SpscRingIndexOnly&) = delete;
+  SpscRingIndexOnly& operator=(const SpscRingIndexOnly&) = delete;
+
+  static constexpr std::size_t capacity() noexcept { return Capacity; }
+
+  // Producer thread only. False when full.
+  bool try_push(const T& value) noexcept {
+    const uint64_t head = prod_.head.load(std::memory_order_relaxed);
+    if (head - prod_.cached_tail >= Capacity) {
+      prod_.cached_tail = cons_.tail.load(std::memory_order_acquire);
+      if (head - prod_.cached_tail >= Capacity) return false;
+    }
+    slots_[head & kMask] = value;
+    prod_.head.store(head + 1, std::memory_order_release);
+    return true;
+  }
+
+  // Consumer thread only. False when empty.
+  bool try_pop(T& out) noexcept {
+    const uint64_t tail = cons_.tail.load(std::memory_order_relaxed);
+    if (tail == cons_.cached_head) {
+      cons_.cached_head = prod_.head.load(std::memory_order_acquire);
+      if (tail == cons_.cached_head) return false;
+    }
+    out = slots_[tail & kMask];
+    cons_.tail.store(tail + 1, std::memory_order_release);
+    return true;
+  }
+
+  // Consumer thread only: the next element without removing it, or nullptr when empty.
+  const T* front() noexcept {
+    const uint64_t tail = cons_.tail.load(std::memory_order_relaxed);
+    if (tail == cons_.cached_head) {
+      cons_.cached_head = prod_.head.load(std::memory_order_acquire);
+      if (tail == cons_.cached_head) return nullptr;
+    }
+    return &slots_[tail & kMask];
+  }
+  // Consumer thread only; only after front() returned non-null.
+  void pop() noexcept {
+    cons_.tail.store(cons_.tail.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+
+  // Either thread; approximate while the other side is running.
+  bool empty() const noexcept {
+    return prod_.head.load(std::memory_order_acquire) == cons_.tail.load(std::memory_order_acquire);
+  }
+  std::size_t size() const noexcept {
+    return static_cast<std::size_t>(prod_.head.load(std::memory_order_acquire) -
+                                    cons_.tail.load(std::memory_order_acquire));
+  }
+
+ private:
+  static constexpr uint64_t kMask = Capacity - 1;
+
+  struct alignas(64) Producer {
+    std::atomic<uint64_t> head{0};
+    uint64_t cached_tail = 0;
+  };
+  struct alignas(64) Consumer {
+    std::atomic<uint64_t> tail{0};
+    uint64_t cached_head = 0;
+  };
+
+  Producer prod_;
+  Consumer cons_;
+  // Value-initialised: zeroing at construction also touches every page before the hot path runs.
+  alignas(64) T slots_[Capacity]{};
+};
+
+
+struct SpscRingIndexOnlyQ {
+  static constexpr const char* kName = "SpscRingIndexOnly";
+  std::unique_ptr<SpscRingIndexOnly<MarketEvent, kCapacity>> q = std::make_unique<SpscRingIndexOnly<MarketEvent, kCapacity>>();
+  bool push(const MarketEvent& e) noexcept { return q->try_push(e); }
+  bool pop(MarketEvent& e) noexcept { return q->try_pop(e); }
+};
+
+// tp::SpscRing for a 64-byte type without a ring_turn byte: the turn goes next to the payload,
+// so a slot is two cache lines (128 bytes).
+struct alignas(64) EventNoTurn {
+  MarketEvent e;
+};
+static_assert(!tp::RingTurnCarrier<EventNoTurn>);
+struct SpscRingSlot128Q {
+  static constexpr const char* kName = "SpscRingSlot128";
+  using Q = tp::SpscRing<EventNoTurn, kCapacity>;
+  std::unique_ptr<Q> q = std::make_unique<Q>();
+  bool push(const MarketEvent& e) noexcept { return q->try_push(EventNoTurn{e}); }
+  bool pop(MarketEvent& e) noexcept {
+    EventNoTurn w;
+    if (!q->try_pop(w)) return false;
+    e = w.e;
+    return true;
+  }
 };
 
 struct RWQueueQ {
@@ -332,11 +445,15 @@ constexpr double kMinTime = 0.3;
   BENCHMARK_TEMPLATE(BM_RoundTrip, Q)->Name(std::string("BM_RoundTrip/") + Q::kName)->UseRealTime()->MinTime(kMinTime)
 
 TP_THROUGHPUT(SpscRingQ);
+TP_THROUGHPUT(SpscRingIndexOnlyQ);
+TP_THROUGHPUT(SpscRingSlot128Q);
 TP_THROUGHPUT(RWQueueQ);
 TP_THROUGHPUT(BoostSpscQ);
 TP_THROUGHPUT(ConcurrentQueueQ);
 
 TP_ROUNDTRIP(SpscRingQ);
+TP_ROUNDTRIP(SpscRingIndexOnlyQ);
+TP_ROUNDTRIP(SpscRingSlot128Q);
 TP_ROUNDTRIP(RWQueueQ);
 TP_ROUNDTRIP(BoostSpscQ);
 TP_ROUNDTRIP(ConcurrentQueueQ);

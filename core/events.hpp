@@ -44,6 +44,9 @@ struct alignas(64) MarketEvent {
   };
   SymbolId symbol_id;
   EventKind kind;
+  // Owned by SpscRing (its per-slot turn, kept in what was tail padding so a ring slot stays one
+  // cache line). Producers need not set it; an event popped with try_pop reads 0 here.
+  uint8_t ring_turn;
 };
 
 static_assert(sizeof(MarketEvent) == 64, "a market event is one cache line");
