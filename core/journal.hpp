@@ -50,6 +50,7 @@ struct alignas(64) JournalRecord {
   TradingState from_state;
   TradingState to_state;
   StateReason state_reason;
+  uint8_t ring_turn;         // owned by SpscRing (one cache line per slot); never set by users
 };
 static_assert(sizeof(JournalRecord) == 64);
 static_assert(std::is_trivially_copyable_v<JournalRecord>);

@@ -135,6 +135,7 @@ enum class GatewayMsgKind : uint8_t {
 // Ring B slot: strategy -> gateway.
 struct alignas(64) GatewayMsg {
   GatewayMsgKind kind;
+  uint8_t ring_turn;  // owned by SpscRing (one cache line per slot); never set by users
   union {
     OrderRequest order;
     BookTopUpdate book;
@@ -158,6 +159,7 @@ struct alignas(64) ExecReport {
   ExecKind kind;
   RejectReason reason;  // Reject only
   bool last;            // no further reports will follow for this order (a partial Fill: false)
+  uint8_t ring_turn;    // owned by SpscRing (one cache line per slot); never set by users
 };
 static_assert(sizeof(ExecReport) == 64);
 static_assert(std::is_trivially_copyable_v<ExecReport>);
