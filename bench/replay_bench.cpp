@@ -65,6 +65,8 @@ format = "binance"
 [[symbols]]
 name = "BTCUSDT"
 lot_step = "0.00001"
+[journal]
+fsync = "never"  # the benchmark measures the pipeline, not the disk
 )",
                           "bench");
 }

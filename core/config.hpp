@@ -119,7 +119,7 @@ enum class FsyncPolicy : uint8_t {
 };
 
 struct JournalConfig {
-  int64_t checkpoint_events = 1000;  // market events between checkpoint records
+  int64_t checkpoint_events = 10000;  // market events between checkpoint records
   FsyncPolicy fsync = FsyncPolicy::Checkpoint;
 };
 

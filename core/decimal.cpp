@@ -12,18 +12,15 @@ constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::ma
 // Largest integer part of a representable value: INT64_MAX / 1e8.
 constexpr uint64_t kMaxIntPart = kMax / static_cast<uint64_t>(kScale);  // 92233720368
 
-// Eight ASCII digits -> their value in one SWAR step (the 8 fractional digits of every venue
-// price), or false if any byte is not a digit. The byte order of the load must be little-endian.
-static_assert(std::endian::native == std::endian::little, "eight_digits assumes a little-endian load");
-inline bool eight_digits(const char* p, uint64_t& out) noexcept {
-  uint64_t x;
-  std::memcpy(&x, p, 8);
-  const uint64_t d = x - 0x3030303030303030ull;
+// Eight ASCII digits packed little-endian in `x` (first digit in the low byte) -> their value in
+// one SWAR step, or false if any byte is not a digit.
+static_assert(std::endian::native == std::endian::little, "the SWAR digit parsing assumes little-endian loads");
+inline bool eight_digits_value(uint64_t x, uint64_t& out) noexcept {
   // Every byte is a digit iff its high nibble is 3 and adding 6 keeps it 3 (0x3A..0x3F become 0x4_).
   if (((x & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull) ||
       (((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) != 0x3030303030303030ull))
     return false;
-  uint64_t v = d;
+  uint64_t v = x - 0x3030303030303030ull;
   v = (v * 10) + (v >> 8);
   v = (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
        (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
@@ -31,7 +28,38 @@ inline bool eight_digits(const char* p, uint64_t& out) noexcept {
   return true;
 }
 
+// The eight bytes at p (all readable) as eight digits (the 8 fractional digits of every spot price).
+inline bool eight_digits(const char* p, uint64_t& out) noexcept {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return eight_digits_value(x, out);
+}
+
+// The `len` (1..8) bytes at p as digits; the 8 bytes at p must be readable. The bytes past the
+// digits are shifted out and '0's shifted in at the front, which does not change the value.
+inline bool up_to_eight_digits(const char* p, std::size_t len, uint64_t& out) noexcept {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  const unsigned pad_bits = 8 * static_cast<unsigned>(8 - len);  // 0..56
+  x <<= pad_bits;
+  x |= 0x3030303030303030ull & ((uint64_t{1} << pad_bits) - 1);
+  return eight_digits_value(x, out);
+}
+
+// The shape of every Binance spot price and quantity: 1..8 integer digits, '.', exactly 8 decimals
+// ("61837.63000000"). Two 8-byte loads, both inside the string (n >= 10); the value is below 1e16,
+// so it cannot overflow. false: not this shape (the general parser decides).
+inline bool parse_spot_shape(std::string_view s, uint64_t& out) noexcept {
+  const std::size_t n = s.size();
+  if (n < 10 || n > 17 || s[n - 9] != '.') return false;
+  uint64_t int_part = 0, frac = 0;
+  if (!up_to_eight_digits(s.data(), n - 9, int_part) || !eight_digits(s.data() + n - 8, frac)) return false;
+  out = int_part * static_cast<uint64_t>(kScale) + frac;
+  return true;
+}
+
 bool parse_magnitude(std::string_view s, uint64_t& out) noexcept {
+  if (parse_spot_shape(s, out)) [[likely]] return true;
   const std::size_t n = s.size();
   std::size_t i = 0;
   uint64_t int_part = 0;

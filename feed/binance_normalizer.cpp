@@ -65,6 +65,13 @@ struct Scan {
   bool has_last_update_id = false;
   std::string_view stream;
 
+  // Forgets the previous message (the slots are only read where `mask` says they were assigned).
+  void reset() noexcept {
+    mask = 0;
+    has_stream = has_data = data_is_object = false;
+    has_result = has_id = has_last_update_id = false;
+    stream = {};
+  }
   bool has(int k) const noexcept { return (mask >> k) & 1u; }
   const Slot& operator[](int k) const noexcept { return slots[k]; }
 };
@@ -187,6 +194,296 @@ error_code scan_object(od::object& obj, Scan& sc, bool top) noexcept {
   return simdjson::SUCCESS;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fast path: a strict reader for the compact JSON Binance actually sends. It accepts only a subset
+// of JSON that it checks completely by itself, so a message it accepts needs no simdjson pass:
+//
+//   doc    := object(top) EOF                  (no whitespace anywhere, nothing after the '}')
+//   object := '{' [ member { ',' member } ] '}'
+//   member := string ':' value
+//   value  := string | uint | "true" | "false" | "null" | array | object(inner)
+//             (an object only as a top-level "data"; arrays nest at most 2 deep)
+//   array  := '[' [ value { ',' value } ] ']'   (no object inside)
+//   string := '"' { byte 0x20..0x7E other than '"' and '\' } '"'   (plain ASCII: no escapes, so
+//                                                                      the raw bytes are the value)
+//   uint   := '0' | [1-9] [0-9]{0,18}                               (always fits uint64_t)
+//
+// and, over the whole message, every byte is 0x20..0x7E and none is '\' (checked first, in one
+// pass, so the rules below only look for their own delimiters).
+//
+// It fills the Scan exactly as scan_object does for the same document (same keys, same order rules,
+// the same Slot for each value), so everything after the scan is shared. Anything outside the subset
+// (whitespace, escapes, non-ASCII, negative/fractional/exponent/long numbers, deeper arrays,
+// deeper objects, truncation, trailing bytes) makes it give up, and the message takes the simdjson
+// path, which decides. Reads: only bytes before `end` decide anything; the 8-byte loads start before
+// `end` and so stay inside the kPayloadPadding bytes.
+static_assert(kPayloadPadding >= 8, "the fast path loads 8 bytes at any position before the end");
+static_assert(std::endian::native == std::endian::little, "the fast path's byte tricks assume little-endian loads");
+
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHigh = 0x8080808080808080ull;
+
+inline uint64_t load8(const char* p) noexcept {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+
+// Bit 7 of each byte of x that is zero. Exact for the lowest such byte only (a borrow can flag a
+// byte above it), which is all the callers use.
+inline uint64_t zero_bytes(uint64_t x) noexcept { return (x - kOnes) & ~x & kHigh; }
+
+// Bit 7 of each byte of x that is not zero; exact for every byte.
+inline uint64_t nonzero_bytes(uint64_t x) noexcept { return (((x & ~kHigh) + ~kHigh) | x) & kHigh; }
+
+// true: every byte of the message is 0x20..0x7E and not '\' (the alphabet of the fast grammar).
+// 32 bytes a step with the GCC/Clang vector extension (AVX2 where the target has it); the last step
+// overlaps the one before, or, for a message under 32 bytes, reads into the padding and ignores it.
+using Bytes32 = signed char __attribute__((vector_size(32)));  // signed: 0x80..0xFF are below 0x20
+static_assert(kPayloadPadding >= 32, "plain_ascii reads 32 bytes from the start of a short message");
+
+inline Bytes32 non_plain(const char* p) noexcept {
+  Bytes32 c;
+  std::memcpy(&c, p, 32);
+  return (c < 0x20) | (c == 0x7F) | (c == '\\');
+}
+
+bool plain_ascii(const char* p, std::size_t n) noexcept {
+  Bytes32 bad{};
+  if (n < 32) {
+    constexpr Bytes32 kLane = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                               16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+    bad = non_plain(p) & (kLane < static_cast<signed char>(n));
+  } else {
+    for (std::size_t i = 0; i + 32 <= n; i += 32) bad |= non_plain(p + i);
+    bad |= non_plain(p + n - 32);
+  }
+  uint64_t lanes[4];
+  std::memcpy(lanes, &bad, 32);
+  return (lanes[0] | lanes[1] | lanes[2] | lanes[3]) == 0;
+}
+
+// Value of the k (1..8) ASCII digits in the low bytes of x (first digit lowest).
+inline uint64_t digits_value(uint64_t x, unsigned k) noexcept {
+  const unsigned pad = 8 * (8 - k);  // the digits move to the top; '0's fill in front
+  x = (x << pad) | ((kOnes * '0') & ((uint64_t{1} << pad) - 1));
+  uint64_t v = x - kOnes * '0';
+  v = (v * 10) + (v >> 8);
+  return (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+          (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+}
+
+constexpr uint64_t kPow10[9] = {1, 10, 100, 1'000, 10'000, 100'000, 1'000'000, 10'000'000, 100'000'000};
+
+// Reads a message known to be plain_ascii; see the grammar above.
+class FastReader {
+ public:
+  FastReader(const char* p, const char* end) noexcept : p_(p), end_(end) {}
+
+  bool at_end() const noexcept { return p_ == end_; }
+  // The next byte, or '\0' at the end ('\0' is never valid here, so it stops every rule).
+  char peek() const noexcept { return p_ < end_ ? *p_ : '\0'; }
+  bool eat(char c) noexcept {
+    if (peek() != c) return false;
+    ++p_;
+    return true;
+  }
+
+  // A one-byte key `"k":` (every event field): its byte, or '\0' if the next token is not one.
+  char short_key() noexcept {
+    if (end_ - p_ < 4) return '\0';
+    uint32_t w;
+    std::memcpy(&w, p_, 4);
+    const char k = p_[1];
+    if ((w & 0xFFFF00FFu) != 0x3A220022u || k == '"') return '\0';  // bytes '"', k, '"', ':'
+    p_ += 4;
+    return k;
+  }
+
+  // string: the bytes between the quotes (no escapes: the message is plain_ascii).
+  bool string(const char*& s, uint32_t& len) noexcept {
+    if (!eat('"')) return false;
+    const char* q = p_;
+    for (;;) {
+      if (q >= end_) return false;
+      const uint64_t quote = zero_bytes(load8(q) ^ (kOnes * '"'));
+      if (quote != 0) {
+        q += std::countr_zero(quote) / 8;
+        break;
+      }
+      q += 8;
+    }
+    if (q >= end_) return false;  // the quote found lies in the padding
+    s = p_;
+    len = static_cast<uint32_t>(q - p_);
+    p_ = q + 1;
+    return true;
+  }
+
+  // uint, eight digits at a time.
+  bool uint(uint64_t& v) noexcept {
+    const char* q = p_;
+    if (q >= end_ || static_cast<unsigned char>(*q - '0') > 9) return false;
+    if (*q == '0') {  // JSON allows no leading zero: a digit after it is not this grammar
+      v = 0;
+      p_ = q + 1;
+      return true;
+    }
+    uint64_t x = 0;
+    for (;;) {
+      const uint64_t w = load8(q);
+      // A digit's high nibble is 3, also after adding 6 (0x3A..0x3F become 0x4_). Message bytes are
+      // ASCII, so adding 6 carries out of no byte before `end`.
+      const uint64_t high_nibble_not_3 = (w & (kOnes * 0xF0)) ^ (kOnes * 0x30);
+      const uint64_t above_9 = ((w + kOnes * 6) & (kOnes * 0xF0)) ^ (kOnes * 0x30);
+      const uint64_t not_digit = nonzero_bytes(high_nibble_not_3 | above_9);
+      unsigned k = not_digit != 0 ? static_cast<unsigned>(std::countr_zero(not_digit)) / 8 : 8;
+      if (q + k > end_) k = static_cast<unsigned>(end_ - q);  // digits in the padding do not count
+      if (k != 0) x = x * kPow10[k] + digits_value(w, k);
+      q += k;
+      if (k < 8 || q - p_ > 19) break;
+    }
+    if (q - p_ > 19) return false;  // 20 digits and more: left to the simdjson path
+    v = x;
+    p_ = q;
+    return true;
+  }
+
+  bool word(std::string_view w) noexcept {
+    if (static_cast<std::size_t>(end_ - p_) < w.size() || std::memcmp(p_, w.data(), w.size()) != 0) return false;
+    p_ += w.size();
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+// One value of the fast grammar other than an object, recorded like read_value records it
+// (an array is Kind::Other, its contents checked and not kept). `slot` may be null (a key whose
+// value is checked but not kept).
+bool fast_array(FastReader& r, int depth) noexcept;
+
+inline bool fast_value(FastReader& r, Slot* slot, int array_depth = 2) noexcept {
+  Slot tmp;
+  Slot& s = slot != nullptr ? *slot : tmp;
+  // Tested in order of frequency (fewer instructions than a jump table here).
+  const char c = r.peek();
+  if (c == '"') [[likely]] {
+    s.kind = Kind::String;
+    s.unescaped = false;
+    return r.string(s.str, s.len);
+  }
+  if (static_cast<unsigned char>(c - '0') <= 9) {
+    s.kind = Kind::Number;
+    return r.uint(s.num);
+  }
+  if (c == 't' || c == 'f') {
+    s.kind = Kind::Bool;
+    s.boolean = c == 't';
+    return r.word(c == 't' ? std::string_view("true") : std::string_view("false"));
+  }
+  if (c == 'n') {
+    s.kind = Kind::Other;
+    return r.word("null");
+  }
+  if (c == '[') {
+    s.kind = Kind::Other;
+    return array_depth > 0 && fast_array(r, array_depth);
+  }
+  return false;
+}
+
+// array := '[' [ value { ',' value } ] ']'. `depth` 1: the elements are scalars; 2: they may also
+// be arrays of scalars (a depth update's list of [price, qty] string pairs). String elements, the
+// common case, are read without the Slot bookkeeping.
+inline bool fast_scalar_array(FastReader& r) noexcept {
+  if (!r.eat('[')) return false;
+  if (r.eat(']')) return true;
+  const char* s = nullptr;
+  uint32_t len = 0;
+  do {
+    if (r.peek() == '"' ? !r.string(s, len) : !fast_value(r, nullptr, 0)) return false;
+  } while (r.eat(','));
+  return r.eat(']');
+}
+
+bool fast_array(FastReader& r, int depth) noexcept {
+  if (depth < 2) return fast_scalar_array(r);
+  if (!r.eat('[')) return false;
+  if (r.eat(']')) return true;
+  const char* s = nullptr;
+  uint32_t len = 0;
+  do {
+    const char c = r.peek();
+    if (c == '"') {
+      if (!r.string(s, len)) return false;
+    } else if (c == '[') {
+      if (!fast_scalar_array(r)) return false;
+    } else if (!fast_value(r, nullptr, 0)) {
+      return false;
+    }
+  } while (r.eat(','));
+  return r.eat(']');
+}
+
+// The fast twin of scan_object (same rules, in the same order; see there).
+bool fast_object(FastReader& r, Scan& sc, bool top) noexcept {
+  if (!r.eat('{')) return false;
+  if (r.eat('}')) return true;
+  do {
+    if (const char k = r.short_key(); k != '\0') {
+      const int idx = kKeyIndex[static_cast<unsigned char>(k)];
+      if (idx < 0 || (top && sc.has_data)) {
+        if (!fast_value(r, nullptr)) return false;
+        continue;
+      }
+      if (!fast_value(r, &sc.slots[idx])) return false;
+      sc.mask |= 1u << idx;
+      continue;
+    }
+    const char* k = nullptr;
+    uint32_t klen = 0;
+    if (!r.string(k, klen) || !r.eat(':')) return false;
+    if (klen == 1) return false;  // short_key reads every valid one-byte key
+    const std::string_view key(k, klen);
+    if (!top) {
+      if (!fast_value(r, nullptr)) return false;
+    } else if (key == "data") {
+      sc.has_data = true;
+      sc.mask = 0;
+      if (r.peek() == '{') {
+        sc.data_is_object = true;
+        if (!fast_object(r, sc, false)) return false;
+      } else if (!fast_value(r, nullptr)) {
+        return false;
+      }
+    } else {
+      Slot v;
+      if (!fast_value(r, &v)) return false;
+      if (key == "stream") {
+        sc.has_stream = true;
+        if (v.kind == Kind::String) sc.stream = std::string_view(v.str, v.len);
+      } else if (key == "result") {
+        sc.has_result = true;
+      } else if (key == "id") {
+        sc.has_id = true;
+      } else if (key == "lastUpdateId") {
+        sc.has_last_update_id = true;
+      }
+    }
+  } while (r.eat(','));
+  return r.eat('}');
+}
+
+// true: the whole message is in the fast grammar and `sc` holds its scan.
+bool fast_scan(const Message& msg, Scan& sc) noexcept {
+  if (!plain_ascii(msg.data, msg.size)) return false;
+  FastReader r(msg.data, msg.data + msg.size);
+  return fast_object(r, sc, true) && r.at_end();
+}
+
 // A scalar top-level document is checked completely; an array only as far as its first token.
 bool valid_non_object(od::document& doc, od::json_type t) noexcept {
   switch (t) {
@@ -287,12 +584,10 @@ bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept
   if (msg.size > max_message_bytes_) return drop(T::Other, DropReason::TooLarge);
 
   Scan& sc = impl_->scan;
-  sc.mask = 0;
-  sc.has_stream = sc.has_data = sc.data_is_object = false;
-  sc.has_result = sc.has_id = sc.has_last_update_id = false;
-  sc.stream = {};
-
-  {
+  sc.reset();
+  if (!fast_scan(msg, sc)) {
+    // Not in the fast grammar: simdjson decides (and classifies anything that is not JSON).
+    sc.reset();
     od::document doc;
     if (impl_->parser.iterate(simdjson::padded_string_view(msg.data, msg.size, msg.size + kPayloadPadding))
             .get(doc)) {

@@ -54,7 +54,7 @@ TEST(ReplaySample, NoArgumentsReplaysTheBundledSampleAndMatchesTheHandDerivedJou
   ASSERT_EQ(r.status, 0) << r.output;
   const std::string journal = read_file(dir / "j.jsonl");
   EXPECT_EQ(testing::decision_lines(journal), kExpectedJournal);
-  // Checkpoints every 1,000 market events and one at the end, which covers all 3,199.
+  // A checkpoint every 10,000 market events (none here) and one at the end, covering all 3,199.
   const auto all = split_lines(journal);
   ASSERT_FALSE(all.empty());
   EXPECT_EQ(all.back(), R"({"event":"checkpoint","ts":1723161284322000000,"events":3199})");

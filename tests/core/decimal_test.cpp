@@ -264,6 +264,68 @@ TEST(DecimalParse, BoundaryAroundInt64Max) {
   }
 }
 
+// Reference for the grammar, written directly from SPEC §9.9: [0-9]+(\.[0-9]+)?, no non-zero digit
+// past the 8th decimal, the value at most INT64_MAX (accumulated in i128, digit by digit).
+bool ref_parse(std::string_view s, int64_t& out) {
+  const std::size_t dot = s.find('.');
+  const std::string_view ip = s.substr(0, dot);
+  const std::string_view fp = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  if (ip.empty() || (dot != std::string_view::npos && fp.empty())) return false;
+  for (char c : ip)
+    if (c < '0' || c > '9') return false;
+  for (char c : fp)
+    if (c < '0' || c > '9') return false;
+  for (std::size_t i = 8; i < fp.size(); ++i)
+    if (fp[i] != '0') return false;
+  i128 v = 0;
+  for (char c : ip) {
+    v = v * 10 + (c - '0');
+    if (v > kMax) return false;
+  }
+  for (std::size_t i = 0; i < 8; ++i) v = v * 10 + (i < fp.size() ? fp[i] - '0' : 0);
+  if (v > kMax) return false;
+  out = static_cast<int64_t>(v);
+  return true;
+}
+
+// The shape of Binance spot prices and quantities, "I{1..8}.FFFFFFFF", has its own two-load path:
+// every byte value at every position of strings of that shape (and one byte longer or shorter) must
+// be judged as the reference judges it.
+TEST(DecimalParse, SpotShapeEveryByteAtEveryPosition) {
+  for (const std::string base : {"61837.63000000", "0.00000001", "12345678.87654321", "123456789.12345678",
+                                 "1.5000000", "9.999999999", "99999999.99999999"}) {
+    for (std::size_t pos = 0; pos < base.size(); ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string text = base;
+        text[pos] = static_cast<char>(b);
+        int64_t want = 0;
+        const bool ok = ref_parse(text, want);
+        Fixed got = -5;
+        ASSERT_EQ(parse_fixed(text, got), ok) << text;
+        ASSERT_EQ(got, ok ? want : -5) << text;
+      }
+    }
+  }
+}
+
+// Strings of every length 1..20 over a small alphabet (digits, '.', and the bytes next to '0' and
+// '9'), against the reference.
+TEST(DecimalParse, RandomShortStringsAgainstReference) {
+  std::mt19937_64 rng(9009);
+  constexpr std::string_view kAlphabet = "0123456789012345678900000.../:";
+  for (int iter = 0; iter < 300'000; ++iter) {
+    const std::size_t len = 1 + rng() % 20;
+    std::string text(len, '0');
+    for (char& c : text) c = kAlphabet[rng() % kAlphabet.size()];
+    if (rng() % 2 && len > 9) text[len - 9] = '.';  // the spot shape, more often
+    int64_t want = 0;
+    const bool ok = ref_parse(text, want);
+    Fixed got = -5;
+    ASSERT_EQ(parse_fixed(text, got), ok) << text;
+    ASSERT_EQ(got, ok ? want : -5) << text;
+  }
+}
+
 // ---- format ------------------------------------------------------------------------------------
 
 TEST(DecimalFormat, ExactValues) {

@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -511,6 +514,143 @@ TEST_F(BinanceNormalizerTest, PaddingContentDoesNotMatter) {
     EXPECT_FALSE(norm.normalize(cut.msg(), ev));
   }
   EXPECT_EQ(stats.drops[DropReason::MalformedJson], 6u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compact-JSON fast path and the simdjson path must agree on every message. A leading space
+// changes nothing in JSON but keeps a message off the fast path (it admits no whitespace), so
+// normalizing `text` and " " + `text` with two normalizers compares the two paths.
+
+struct Outcome {
+  bool event;
+  MarketEvent ev;
+  int64_t clock_only;
+  std::array<uint64_t, kMaxMessageTypes> by_type;
+  std::array<uint64_t, kDropReasonCount> drops;
+};
+
+Outcome outcome_of(BinanceNormalizer& norm, NormalizerStats& stats, std::string_view text) {
+  OwnedMessage m(text, 77, '0');  // digits in the padding: they must not extend a number
+  Outcome o{};
+  std::memset(static_cast<void*>(&o.ev), 0, sizeof o.ev);
+  o.event = norm.normalize(m.msg(), o.ev);
+  o.clock_only = norm.clock_only_ts_ns();
+  o.by_type = stats.by_type.values;
+  for (std::size_t r = 0; r < kDropReasonCount; ++r) o.drops[r] = stats.drops[static_cast<DropReason>(r)];
+  return o;
+}
+
+class FastPathAgreement : public ::testing::Test {
+ protected:
+  SymbolTable symbols{kSymbols};
+  NormalizerStats fast_stats, slow_stats;
+  BinanceNormalizer fast{symbols, fast_stats};
+  BinanceNormalizer slow{symbols, slow_stats};
+
+  void expect_same(const std::string& text) {
+    const Outcome a = outcome_of(fast, fast_stats, text);
+    const Outcome b = outcome_of(slow, slow_stats, " " + text);
+    ASSERT_EQ(a.event, b.event) << text;
+    ASSERT_EQ(std::memcmp(&a.ev, &b.ev, sizeof a.ev), 0) << text;
+    ASSERT_EQ(a.clock_only, b.clock_only) << text;
+    ASSERT_EQ(a.by_type, b.by_type) << text;
+    ASSERT_EQ(a.drops, b.drops) << text;
+  }
+};
+
+TEST_F(FastPathAgreement, RecordedLines) {
+  for (const char* file : {"spot_btcusdt_20240808_head400.txt", "usdm_btcusdt_20240808_head40.txt",
+                           "cryptofeed_binance_spot_20211012.txt", "acks_constructed.txt"}) {
+    for (const Line& l : load(file)) {
+      expect_same(l.payload);
+      if (l.payload.find("\"data\":") != std::string::npos) expect_same(raw_of(l.payload));
+    }
+  }
+  EXPECT_EQ(fast_stats.dropped(), 0u);
+}
+
+TEST_F(FastPathAgreement, HandPickedEdges) {
+  const std::string bt(kSpotBookTicker), tr(kSpotTrade);
+  for (const std::string& text : {
+           std::string("{}"), std::string("{}}"), std::string("{"), std::string("{\"\":1}"),
+           std::string(R"({"u":0,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"})"),
+           std::string(R"({"u":01,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"})"),
+           std::string(R"({"u":1234567890123456789,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"})"),
+           std::string(R"({"u":9999999999999999999,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"})"),
+           std::string(R"({"u":18446744073709551615,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"})"),
+           std::string(R"({"u":18446744073709551616,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"})"),
+           std::string(R"({"u":12345678,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"})"),
+           std::string(R"({"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1","u":2})"),  // last one counts
+           std::string(R"({"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1","x":[[["1"]]]})"),
+           std::string(R"({"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1","x":[[],[1,true,null,"a"]]})"),
+           std::string(R"({"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1","x":{"y":1}})"),
+           std::string(R"({"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1","b":null})"),
+           std::string(R"({"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1","m":tru})"),
+           std::string(R"({"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1","m":nul})"),
+           std::string(R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1","2"],["3","4"]],"a":[]})"),
+           std::string(R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1","2"],["3","4"],],"a":[]})"),
+           std::string(R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1","2"]["3","4"]],"a":[]})"),
+           std::string(R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1","2"],"a":[]})"),
+           std::string(R"({"stream":"x","data":{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1","q":"1","m":false},"e":"x"})"),
+           std::string(R"({"e":"x","stream":"x","data":{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1","q":"1","m":false}})"),
+           std::string(R"({"data":{"u":1},"data":"x","stream":"a@bookTicker"})"),
+           std::string(R"({"data":1,"stream":"a@bookTicker"})"),
+           std::string(R"({"stream":["a@bookTicker"],"data":{"u":1}})"),
+           std::string(R"({"result":null,"id":1})"),
+           std::string(R"({"result":["a","b"],"id":1})"),
+           std::string(R"({"lastUpdateId":1,"bids":[["1","2"]],"asks":[]})"),
+           std::string(R"({"e":"trade","E":1,"s":"BTC USDT","t":1,"p":"1","q":"1","m":false})"),
+           std::string(R"({"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1.5","q":"1.","m":false})"),
+           std::string(R"({"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1.5","q":"1","m":false}x)"),
+           std::string("{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":1,\"p\":\"1\x7f\",\"q\":\"1\",\"m\":false}"),
+           std::string("{\"e\":\"trade\",\"E\":1,\"s\":\"BTC\xc3\xa9\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"m\":false}"),
+           std::string("{\"e\":\"trade\",\"E\":1,\"s\":\"BTC\tUSDT\",\"t\":1,\"p\":\"1\",\"q\":\"1\",\"m\":false}"),
+           replace_once(tr, "\"BTCUSDT\"", "\"BTC\\u0055SDT\""),
+           replace_once(bt, "\"1.54698000\"", "\"1.5\\u0034\""),
+           replace_once(bt, "50093239212", "-50093239212"),
+           replace_once(bt, "50093239212", "50093239212.0"),
+           replace_once(bt, "50093239212", "5e3"),
+           bt.substr(0, bt.size() - 1),
+           bt + " ",
+       }) {
+    expect_same(text);
+  }
+  // Every prefix of the recorded shapes (a truncated message never reads past its end).
+  for (const std::string& full : {bt, tr, raw_of(bt), raw_of(tr)}) {
+    for (std::size_t n = 0; n <= full.size(); ++n) expect_same(full.substr(0, n));
+  }
+}
+
+// Random byte edits of recorded messages: both paths, same verdict, same counters, same event.
+TEST_F(FastPathAgreement, RandomEditsOfRecordedMessages) {
+  std::vector<std::string> seeds;
+  for (const char* file : {"spot_btcusdt_20240808_head400.txt", "usdm_btcusdt_20240808_head40.txt",
+                           "cryptofeed_binance_spot_20211012.txt"}) {
+    for (const Line& l : load(file)) {
+      if (l.payload.size() > 4000) continue;  // the REST snapshot: slow, and no different in kind
+      seeds.push_back(l.payload);
+      if (l.payload.find("\"data\":") != std::string::npos) seeds.push_back(raw_of(l.payload));
+    }
+  }
+  ASSERT_FALSE(seeds.empty());
+  constexpr std::string_view kBytes = "0123456789.-+eE\"\\{}[],: ntrufalsx\x7f\x80\x1f";
+  std::mt19937_64 rng(424242);
+  for (int iter = 0; iter < 60'000; ++iter) {
+    std::string text = seeds[rng() % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      const std::size_t at = rng() % text.size();
+      const char c = kBytes[rng() % kBytes.size()];
+      switch (rng() % 4) {
+        case 0: text[at] = c; break;
+        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        case 2: text.erase(at, 1 + rng() % 3); break;
+        default: text.insert(at, text.substr(at, 1 + rng() % 12)); break;  // repeat a short run
+      }
+    }
+    expect_same(text);
+    if (HasFatalFailure()) return;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
