@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "feed/json_document_checks.hpp"
+
 #include <array>
 #include <bit>
 #include <cstring>
@@ -88,7 +90,6 @@ inline bool is_syntax_error(error_code e) noexcept {
   return e != simdjson::SUCCESS && e != simdjson::INCORRECT_TYPE && e != simdjson::NUMBER_OUT_OF_RANGE;
 }
 
-inline bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // Records one value without converting it. Strings are taken from the raw token (the structural
 // index gives its end, so there is no scan for the closing quote): a decimal string is handed to
@@ -96,7 +97,7 @@ inline bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c =
 // unescaped only when it holds a backslash.
 error_code read_value(od::value& v, Slot& s, bool want_text) noexcept {
   std::string_view tok = v.raw_json_token();  // the token plus any whitespace before the next one
-  while (!tok.empty() && is_json_space(tok.back())) tok.remove_suffix(1);
+  while (!tok.empty() && json::is_space(tok.back())) tok.remove_suffix(1);
   if (tok.empty()) return simdjson::TAPE_ERROR;
   if (tok.front() == '"') [[likely]] {
     // Stage 1 validated the string, so tok is `"..."` with tok.back() the closing quote.
@@ -181,7 +182,7 @@ error_code scan_object(od::object& obj, Scan& sc, bool top) noexcept {
       // Only a classification hint (see normalize), so the raw bytes suffice: no unescaping copy.
       sc.has_stream = true;
       std::string_view tok = f.value().raw_json_token();
-      while (!tok.empty() && is_json_space(tok.back())) tok.remove_suffix(1);
+      while (!tok.empty() && json::is_space(tok.back())) tok.remove_suffix(1);
       if (tok.size() >= 2 && tok.front() == '"') sc.stream = tok.substr(1, tok.size() - 2);
     } else if (key_is(k, "result")) {
       sc.has_result = true;
@@ -484,29 +485,6 @@ bool fast_scan(const Message& msg, Scan& sc) noexcept {
   return fast_object(r, sc, true) && r.at_end();
 }
 
-// A scalar top-level document is checked completely; an array only as far as its first token.
-bool valid_non_object(od::document& doc, od::json_type t) noexcept {
-  switch (t) {
-    case od::json_type::null: {
-      bool is_null = false;
-      return doc.is_null().get(is_null) == simdjson::SUCCESS && is_null;
-    }
-    case od::json_type::boolean: {
-      bool b = false;
-      return doc.get_bool().get(b) == simdjson::SUCCESS;
-    }
-    case od::json_type::number: {
-      double d = 0;
-      return doc.get_double().get(d) == simdjson::SUCCESS;
-    }
-    case od::json_type::string: {
-      std::string_view sv;
-      return doc.get_string().get(sv) == simdjson::SUCCESS;
-    }
-    default:
-      return true;
-  }
-}
 
 constexpr int64_t kMaxMillis = std::numeric_limits<int64_t>::max() / 1'000'000;
 
@@ -597,7 +575,7 @@ bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept
     if (doc.type().get(top_type)) return drop(T::Other, DropReason::MalformedJson);
     if (top_type != od::json_type::object) {
       // Rare path: tell a valid non-object document (no Binance message) from garbage like "nul".
-      return drop(T::Other, valid_non_object(doc, top_type) ? DropReason::UnknownMessageType
+      return drop(T::Other, json::valid_non_object(doc, top_type) ? DropReason::UnknownMessageType
                                                             : DropReason::MalformedJson);
     }
     od::object obj;

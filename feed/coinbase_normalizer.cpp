@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "feed/json_document_checks.hpp"
+
 #include <array>
 #include <cstring>
 #include <new>
@@ -170,7 +172,6 @@ inline bool is_syntax_error(error_code e) noexcept {
   return e != simdjson::SUCCESS && e != simdjson::INCORRECT_TYPE && e != simdjson::NUMBER_OUT_OF_RANGE;
 }
 
-inline bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 inline bool is_digit(char c) noexcept { return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0' <= 9; }
 
@@ -204,7 +205,7 @@ bool is_json_number(std::string_view t) noexcept {
 // a text value ("type", "product_id") is unescaped only when it holds a backslash.
 error_code read_value(od::value& v, Slot& s, bool want_text) noexcept {
   std::string_view tok = v.raw_json_token();  // the token plus any whitespace before the next one
-  while (!tok.empty() && is_json_space(tok.back())) tok.remove_suffix(1);
+  while (!tok.empty() && json::is_space(tok.back())) tok.remove_suffix(1);
   if (tok.empty()) return simdjson::TAPE_ERROR;
   switch (tok.front()) {
     case '"': {
@@ -269,29 +270,6 @@ error_code scan_object(od::object& obj, Scan& sc) noexcept {
   return simdjson::SUCCESS;
 }
 
-// A scalar top-level document is checked completely; an array only as far as its first token.
-bool valid_non_object(od::document& doc, od::json_type t) noexcept {
-  switch (t) {
-    case od::json_type::null: {
-      bool is_null = false;
-      return doc.is_null().get(is_null) == simdjson::SUCCESS && is_null;
-    }
-    case od::json_type::boolean: {
-      bool b = false;
-      return doc.get_bool().get(b) == simdjson::SUCCESS;
-    }
-    case od::json_type::number: {
-      double d = 0;
-      return doc.get_double().get(d) == simdjson::SUCCESS;
-    }
-    case od::json_type::string: {
-      std::string_view sv;
-      return doc.get_string().get(sv) == simdjson::SUCCESS;
-    }
-    default:
-      return true;
-  }
-}
 
 using T = CoinbaseMessageType;
 
@@ -355,7 +333,7 @@ bool CoinbaseNormalizer::normalize(const Message& msg, MarketEvent& out) noexcep
     if (doc.type().get(top_type)) return drop(T::Other, DropReason::MalformedJson);
     if (top_type != od::json_type::object) {
       // Rare path: tell a valid non-object document (no Coinbase message) from garbage like "nul".
-      return drop(T::Other, valid_non_object(doc, top_type) ? DropReason::UnknownMessageType
+      return drop(T::Other, json::valid_non_object(doc, top_type) ? DropReason::UnknownMessageType
                                                             : DropReason::MalformedJson);
     }
     od::object obj;
