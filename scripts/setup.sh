@@ -8,7 +8,7 @@ PACKAGES=(
   libsimdjson-dev libconcurrentqueue-dev libreaderwriterqueue-dev libpcap-dev zlib1g-dev libssl-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libboost-dev rapidjson-dev
+  libboost-dev rapidjson-dev libfast-float-dev
   clang libclang-rt-14-dev
   tshark
 )
