@@ -38,7 +38,10 @@ bool ControlQueue::try_pop(ControlCommand& out) noexcept {
       return true;
     }
   }
-  return queue_.try_dequeue(consumer_, out);
+  if (queued_.load(std::memory_order_acquire) == 0) return false;
+  if (!queue_.try_dequeue(consumer_, out)) return false;
+  queued_.fetch_sub(1, std::memory_order_relaxed);
+  return true;
 }
 
 std::string ControlQueue::install_signal_handlers() {

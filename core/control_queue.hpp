@@ -25,7 +25,11 @@ class ControlQueue {
   ControlQueue();
 
   // Any thread. May allocate (the queue grows per producer); never blocks the strategy thread.
-  bool push(const ControlCommand& c) { return queue_.enqueue(c); }
+  bool push(const ControlCommand& c) {
+    if (!queue_.enqueue(c)) return false;
+    queued_.fetch_add(1, std::memory_order_release);
+    return true;
+  }
 
   // Strategy thread only: the next command, signals first. No allocation.
   bool try_pop(ControlCommand& out) noexcept;
@@ -44,6 +48,9 @@ class ControlQueue {
 
   moodycamel::ConcurrentQueue<ControlCommand> queue_;
   moodycamel::ConsumerToken consumer_;
+  // Commands enqueued and not yet taken: lets the strategy's per-event poll be two relaxed loads
+  // of lines nobody writes in steady state, instead of a queue dequeue attempt.
+  alignas(64) std::atomic<uint64_t> queued_{0};
   alignas(64) std::atomic<uint32_t> signal_bits_{0};
   static_assert(std::atomic<uint32_t>::is_always_lock_free, "signal handlers need a lock-free atomic");
 };
