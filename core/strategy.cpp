@@ -33,6 +33,7 @@ Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& t
       risk_(symbols.size(), cfg.risk.day_reset_minutes),
       stats_(symbols.size()),
       in_flight_(symbols.size(), 0),
+      held_tops_(symbols.size()),
       orders_(kMaxLiveOrders),
       equity_(symbols.size(), 0) {
   history_.reserve(kMaxStateHistory);
@@ -86,13 +87,25 @@ bool Strategy::begin_event(const MarketEvent& ev) noexcept {
   const bool moved = book_.on_market(ev);
   if (moved) refresh_unrealized(ev.symbol_id);
   if (forward_book_tops_ && ev.kind == EventKind::BookTop) {
-    GatewayMsg m;
-    m.kind = GatewayMsgKind::BookTop;
-    m.book = BookTopUpdate{clock_ns_, ev.exch_ts_ns, ev.book.bid_px, ev.book.bid_qty,
-                           ev.book.ask_px, ev.book.ask_qty, ev.symbol_id};
-    push_wait(to_gateway_, m, wait_);
+    const BookTopUpdate top{clock_ns_, ev.exch_ts_ns, ev.book.bid_px, ev.book.bid_qty,
+                            ev.book.ask_px, ev.book.ask_qty, ev.symbol_id};
+    HeldTop& held = held_tops_[ev.symbol_id];
+    if (in_flight_[ev.symbol_id] != 0) {
+      held.unsent = false;
+      forward_top(top);
+    } else {
+      held.top = top;
+      held.unsent = true;
+    }
   }
   return moved;
+}
+
+void Strategy::forward_top(const BookTopUpdate& top) noexcept {
+  GatewayMsg m;
+  m.kind = GatewayMsgKind::BookTop;
+  m.book = top;
+  push_wait(to_gateway_, m, wait_);
 }
 
 void Strategy::rollover(int64_t new_day) noexcept {
@@ -262,6 +275,10 @@ void Strategy::send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderR
     ++stats_[id].rejects;
     if (level != 0) profit_.rearm(id, level);
     return;
+  }
+  if (HeldTop& held = held_tops_[id]; held.unsent) {
+    held.unsent = false;
+    forward_top(held.top);
   }
   slot = OrderSlot{coid, qty, 0, id, side, reason, level, reduces, true, false};
   ++in_flight_[id];

@@ -119,6 +119,7 @@ class Strategy {
   void flatten(OrderReason why) noexcept;
   void evaluate_rules(SymbolId id) noexcept;
   void send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderReason reason, uint8_t level) noexcept;
+  void forward_top(const BookTopUpdate& top) noexcept;
   void after_send() noexcept {
     settle_();
     drain_exec();
@@ -148,6 +149,15 @@ class Strategy {
   DailyRisk risk_;
   std::vector<SymbolStrategyStats> stats_;
   std::vector<uint32_t> in_flight_;  // open orders per symbol
+  // The venue needs a symbol's book tops only while it may hold an order of that symbol (in_flight_
+  // is never below what the venue holds: it drops after the order's last report). Otherwise the
+  // latest top waits here and goes out just before the next order of that symbol, so the venue
+  // sees exactly the state it would have after every top, without a ring B message per top.
+  struct HeldTop {
+    BookTopUpdate top;
+    bool unsent = false;
+  };
+  std::vector<HeldTop> held_tops_;
   std::vector<OrderSlot> orders_;
   std::vector<StateChange> history_;
   uint64_t state_changes_ = 0;

@@ -304,20 +304,25 @@ class FastReader {
   // string: the bytes between the quotes (no escapes: the message is plain_ascii).
   bool string(const char*& s, uint32_t& len) noexcept {
     if (!eat('"')) return false;
-    const char* q = p_;
-    for (;;) {
-      if (q >= end_) return false;
-      const uint64_t quote = zero_bytes(load8(q) ^ (kOnes * '"'));
-      if (quote != 0) {
-        q += std::countr_zero(quote) / 8;
-        break;
-      }
-      q += 8;
-    }
-    if (q >= end_) return false;  // the quote found lies in the padding
+    const char* q = find_quote(p_);
+    if (q == nullptr) return false;
     s = p_;
     len = static_cast<uint32_t>(q - p_);
     p_ = q + 1;
+    return true;
+  }
+
+  // A depth level `["price","qty"]`: the shape of nearly every element of a depth update's "b" and
+  // "a". Consumes it and returns true when the next bytes have exactly that shape (two strings, no
+  // whitespace); otherwise consumes nothing, and the general rules read the element.
+  bool string_pair() noexcept {
+    const char* q = p_;
+    if (end_ - q < 7 || q[0] != '[' || q[1] != '"') return false;  // 7 = len(`["",""]`)
+    const char* a = find_quote(q + 2);
+    if (a == nullptr || end_ - a < 5 || a[1] != ',' || a[2] != '"') return false;
+    const char* b = find_quote(a + 3);
+    if (b == nullptr || end_ - b < 2 || b[1] != ']') return false;
+    p_ = b + 2;
     return true;
   }
 
@@ -348,6 +353,20 @@ class FastReader {
     v = x;
     p_ = q;
     return true;
+  }
+
+  // The first '"' at or after q before the end, or null. Eight bytes a step: a load may run into
+  // the padding, and a quote found there does not count.
+  const char* find_quote(const char* q) const noexcept {
+    for (;;) {
+      if (q >= end_) return nullptr;
+      const uint64_t quote = zero_bytes(load8(q) ^ (kOnes * '"'));
+      if (quote != 0) {
+        q += std::countr_zero(quote) / 8;
+        return q < end_ ? q : nullptr;
+      }
+      q += 8;
+    }
   }
 
   bool word(std::string_view w) noexcept {
@@ -417,6 +436,7 @@ bool fast_array(FastReader& r, int depth) noexcept {
   const char* s = nullptr;
   uint32_t len = 0;
   do {
+    if (r.string_pair()) continue;  // to the `while`: the next ',' or the end
     const char c = r.peek();
     if (c == '"') {
       if (!r.string(s, len)) return false;
