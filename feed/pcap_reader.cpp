@@ -1,7 +1,9 @@
 #include "feed/pcap_reader.hpp"
 
 #include <pcap/pcap.h>
+#include <stdio_ext.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 
@@ -31,8 +33,20 @@ bool PcapReader::finish_open(pcap* handle, const char* errbuf, const std::string
 
 bool PcapReader::open(const std::string& path, std::string& error) {
   close();
+  // libpcap reads a file with two fread calls per packet. On our own stream those find a large
+  // buffer (fewer read system calls) and take no lock (only this thread reads it): about a tenth
+  // of the per-packet cost of a replay.
+  std::FILE* fp = std::fopen(path.c_str(), "rb");
+  if (fp == nullptr) {
+    error = "cannot open capture '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  if (!buffer_) buffer_ = std::make_unique<char[]>(kBufferBytes);
+  std::setvbuf(fp, buffer_.get(), _IOFBF, kBufferBytes);
+  __fsetlocking(fp, FSETLOCKING_BYCALLER);
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  pcap* h = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  pcap* h = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (h == nullptr) std::fclose(fp);  // libpcap leaves the stream open when it refuses it
   return finish_open(h, errbuf, "'" + path + "'", error);
 }
 

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 struct pcap;  // libpcap's pcap_t, kept out of this header
@@ -66,6 +67,8 @@ class PcapReader {
  private:
   bool finish_open(pcap* handle, const char* errbuf, const std::string& what, std::string& error);
 
+  static constexpr std::size_t kBufferBytes = 1 << 18;
+  std::unique_ptr<char[]> buffer_;  // the stdio buffer of a file opened by path (outlives handle_)
   pcap* handle_ = nullptr;
   int link_type_ = -1;
   bool truncated_ = false;
