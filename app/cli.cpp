@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/bench_run.hpp"
+#include "app/latency_report.hpp"
 #include "app/replay_engine.hpp"
 #include "app/run_report.hpp"
 #include "app/version.hpp"
@@ -17,6 +19,8 @@ namespace fs = std::filesystem;
 constexpr const char* kSampleCapture = "samples/binance-btcusdt-3200.pcap";
 constexpr const char* kSampleConfig = "config/sample.toml";
 constexpr const char* kDefaultJournal = "tickpipe-journal.jsonl";
+constexpr const char* kBenchConfig = "config/bench.toml";
+constexpr const char* kDefaultBenchJournal = "tickpipe-bench-journal.jsonl";
 
 // The bundled sample lives in the source tree; a binary run from anywhere finds it there, or
 // relative to the current directory (a copied tree).
@@ -89,6 +93,80 @@ int replay(const ReplayArgs& a) {
   return 0;
 }
 
+struct BenchArgs {
+  std::vector<std::string> captures;
+  std::string config;
+  std::string mode = "threaded";
+  std::string journal = kDefaultBenchJournal;
+  std::string report;
+  std::string html;
+  uint64_t warmup = 1000;
+  int repeat = 1;
+  double rate = 20000;
+};
+
+// FILE.json -> FILE.html (any other name: FILE + ".html").
+std::string html_beside(const std::string& json_path) {
+  fs::path p(json_path);
+  p.replace_extension(".html");
+  return p.string() == json_path ? json_path + ".html" : p.string();
+}
+
+int bench(const BenchArgs& a) {
+  BenchOptions opt;
+  std::string config_path = a.config;
+  opt.captures = a.captures;
+  if (opt.captures.empty()) {
+    opt.captures.push_back(bundled(kSampleCapture));
+    if (config_path.empty()) config_path = bundled(kBenchConfig);
+  }
+  if (config_path.empty()) {
+    std::cerr << "tickpipe bench: -c CONFIG is required when a capture is given\n";
+    return 2;
+  }
+  opt.config_path = config_path;
+  opt.journal_path = a.journal;
+  opt.warmup_messages = a.warmup;
+  opt.repeat = a.repeat;
+  opt.packet_rate = a.rate;
+  opt.mode = a.mode == "deterministic" ? ReplayMode::Deterministic : ReplayMode::Threaded;
+
+  Config cfg;
+  try {
+    cfg = load_config_file(config_path);
+  } catch (const ConfigError& e) {
+    std::cerr << "tickpipe: configuration error: " << e.what() << "\n";
+    return 2;
+  }
+  BenchResult res;
+  try {
+    res = run_bench(cfg, opt);
+  } catch (const ConfigError& e) {
+    std::cerr << "tickpipe: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "tickpipe: bench failed: " << e.what() << "\n";
+    return 1;
+  }
+  const RunReport& r = res.run;
+  std::cout << "tickpipe bench: " << r.events << " events, " << r.gateway.orders << " orders ("
+            << r.gateway.accepted << " to the venue), " << r.fills << " fills in " << r.wall_seconds << " s ("
+            << r.mode << ")\n";
+  for (const std::string& w : r.warnings) std::cout << "warning: " << w << "\n";
+  print_latency_report(res.latency, std::cout);
+  const std::string html = !a.html.empty() ? a.html : a.report.empty() ? std::string() : html_beside(a.report);
+  try {
+    if (!a.report.empty()) write_latency_json(res.latency, a.report);
+    if (!html.empty()) write_latency_html(res.latency, html);
+  } catch (const std::exception& e) {
+    std::cerr << "tickpipe: " << e.what() << "\n";
+    return 1;
+  }
+  if (!a.report.empty()) std::cout << "JSON: " << a.report << "\n";
+  if (!html.empty()) std::cout << "HTML: " << html << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -109,6 +187,24 @@ int run_cli(int argc, char** argv) {
   rp->add_flag("--resume", ra.resume,
                "continue --journal from its last checkpoint after a crash (deterministic mode; same capture and config)");
 
+  BenchArgs ba;
+  CLI::App* bp = app.add_subcommand("bench", "End-to-end latency run: threaded replay with every stage timed");
+  bp->add_option("captures", ba.captures, "pcap/pcapng files (default: the bundled sample with config/bench.toml)");
+  bp->add_option("-c,--config", ba.config, "TOML configuration ([threads] sets pinning and wait strategies)");
+  bp->add_option("--report", ba.report, "write the latency report as JSON to this file (and HTML beside it)");
+  bp->add_option("--html", ba.html, "write the HTML latency report here (default: beside --report)");
+  bp->add_option("--warmup", ba.warmup, "messages replayed before measuring")->capture_default_str();
+  bp->add_option("--repeat", ba.repeat, "replay the captures this many times in one run")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  bp->add_option("--rate", ba.rate,
+                 "packets released per second, so each meets an idle pipeline; 0: as fast as possible")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  bp->add_option("--mode", ba.mode, "threaded (default) or deterministic")
+      ->check(CLI::IsMember({"deterministic", "threaded"}));
+  bp->add_option("--journal", ba.journal, "journal file (JSON lines)")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -118,6 +214,7 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
   if (rp->parsed()) return replay(ra);
+  if (bp->parsed()) return bench(ba);
   return 2;
 }
 

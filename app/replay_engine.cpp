@@ -26,8 +26,9 @@ using Gateway = OrderGateway<SimVenue>;
 
 void drain_gateway(void* g) noexcept { static_cast<Gateway*>(g)->drain(); }
 
-feed::DecoderOptions decoder_options(const FeedConfig& f) {
+feed::DecoderOptions decoder_options(const FeedConfig& f, bool stamp_packets) {
   feed::DecoderOptions o;
+  o.stamp_packets = stamp_packets;
   o.max_message_bytes = static_cast<std::size_t>(f.max_message_bytes);
   o.max_out_of_order_bytes = static_cast<std::size_t>(f.max_out_of_order_bytes);
   o.max_connections = static_cast<std::size_t>(f.max_connections);
@@ -46,6 +47,9 @@ struct Pipeline {
   std::unique_ptr<GatewayRing> ring_b = std::make_unique<GatewayRing>();
   std::unique_ptr<ExecRing> ring_c = std::make_unique<ExecRing>();
   std::unique_ptr<JournalRing> ring_d = std::make_unique<JournalRing>();
+  // Where a stage blocks (WaitKind::Blocking) its producers wake it.
+  EventCount strategy_wake;
+  EventCount gateway_wake;
   feed::NormalizerStats norm_stats;
   feed::CaptureDecoder decoder;
   // Exactly one of these exists: the venue format the configuration names.
@@ -60,9 +64,9 @@ struct Pipeline {
   Pipeline(const Config& c, const ReplayOptions& opt)
       : cfg(c),
         symbols(c.symbol_names()),
-        decoder(decoder_options(c.feed)),
+        decoder(decoder_options(c.feed, opt.latency != nullptr)),
         venue(c.sim, symbols.size()),
-        gateway(c.risk, venue, *ring_b, *ring_c, c.threads.wait),
+        gateway(c.risk, venue, *ring_b, *ring_c, c.threads.gateway_wait),
         strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true,
                  opt.mode == ReplayMode::Deterministic ? SettleFn{&gateway, &drain_gateway} : SettleFn{}),
         journal(opt.journal_path, symbols, c.journal.fsync,
@@ -73,6 +77,12 @@ struct Pipeline {
     else
       binance = std::make_unique<feed::BinanceNormalizer>(symbols, norm_stats, max_msg);
     if (opt.dump_messages_path) dump = std::make_unique<feed::MessageDump>(*opt.dump_messages_path);
+    strategy.set_latency(opt.latency);
+    gateway.set_latency(opt.latency);
+    if (opt.mode == ReplayMode::Threaded) {
+      if (c.threads.gateway_wait == WaitKind::Blocking) strategy.set_gateway_wake(&gateway_wake);
+      if (c.threads.strategy_wait == WaitKind::Blocking) gateway.set_strategy_wake(&strategy_wake);
+    }
   }
 
   void open_capture(const std::string& path) {
@@ -101,26 +111,54 @@ struct DirectSink {
 
 constexpr uint32_t kControlPollEvents = 64;
 
-// Threaded mode: the feed thread only publishes.
+feed::ReplayPacer pacer_of(const ReplayOptions& opt) {
+  return opt.packet_rate > 0 ? feed::ReplayPacer::fixed_rate(opt.packet_rate) : feed::ReplayPacer(opt.speed);
+}
+
+// Threaded mode: the feed thread only publishes (and wakes a blocked strategy).
 struct RingSink {
   EventRing& ring;
   WaitKind wait;
-  void on_event(const MarketEvent& ev) noexcept { push_wait(ring, ev, wait); }
+  EventCount* wake;  // null unless the strategy blocks
+  void on_event(const MarketEvent& ev) noexcept {
+    push_wait(ring, ev, wait);
+    if (wake != nullptr) wake->notify();
+  }
 };
 
-void place_thread(const char* name, int cpu, std::vector<std::string>& warnings, std::mutex& mu) {
+// Names, pins and (optionally) raises the calling stage thread; what the machine refuses becomes
+// a warning in the report, never an error.
+void place_thread(const char* name, int cpu, int fifo_priority, std::vector<std::string>& warnings,
+                  std::mutex& mu) {
   name_current_thread(name);
-  const std::string err = pin_current_thread(cpu);
-  if (!err.empty()) {
-    const std::lock_guard<std::mutex> lock(mu);
-    warnings.push_back(std::string(name) + " thread runs unpinned: " + err);
+  std::string err = pin_current_thread(cpu);
+  if (!err.empty()) err = std::string(name) + " thread runs unpinned: " + err;
+  std::string fifo = set_current_thread_fifo(fifo_priority);
+  if (!fifo.empty()) fifo = std::string(name) + " thread: " + fifo;
+  if (err.empty() && fifo.empty()) return;
+  const std::lock_guard<std::mutex> lock(mu);
+  if (!err.empty()) warnings.push_back(err);
+  if (!fifo.empty()) warnings.push_back(fifo);
+}
+
+// Before the stages start: locked memory, and a warning when busy-spinning stages would leave
+// the machine no CPU of its own.
+void prepare_machine(const ThreadsConfig& tc, std::vector<std::string>& warnings) {
+  if (tc.lock_memory) {
+    if (std::string err = lock_process_memory(); !err.empty()) warnings.push_back(err);
   }
+  const int busy = (tc.feed_wait == WaitKind::BusySpin) + (tc.strategy_wait == WaitKind::BusySpin) +
+                   (tc.gateway_wait == WaitKind::BusySpin);
+  if (std::string w = placement_warning(busy, static_cast<int>(allowed_cpus().size())); !w.empty())
+    warnings.push_back(w);
 }
 
 template <typename Normalizer>
 uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt, ControlQueue& control) {
   DirectSink sink{p, control};
-  feed::FeedStage<Normalizer, DirectSink> stage(p.decoder, normalizer, p.dump.get(), sink, feed::ReplayPacer(opt.speed));
+  feed::FeedStage<Normalizer, DirectSink> stage(p.decoder, normalizer, p.dump.get(), sink, pacer_of(opt),
+                                                opt.latency);
+  stage.on_warm(opt.on_warm, opt.on_warm_ctx, opt.warm_after_messages);
   for (const auto& path : opt.captures) {
     p.open_capture(path);
     while (stage.step() && !p.journal.failed()) {
@@ -148,27 +186,16 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& 
 
   // Open the first capture here so a bad path fails before any thread starts.
   p.open_capture(opt.captures.front());
-
-  std::thread feed([&] {
-    place_thread("tp-feed", tc.feed_cpu, warnings, warn_mu);
-    RingSink sink{*p.ring_a, tc.wait};
-    feed::FeedStage<Normalizer, RingSink> stage(p.decoder, normalizer, p.dump.get(), sink, feed::ReplayPacer(opt.speed));
-    try {
-      for (std::size_t i = 0; i < opt.captures.size(); ++i) {
-        if (i != 0) p.open_capture(opt.captures[i]);
-        while (stage.step()) {
-        }
-      }
-    } catch (const std::exception& e) {
-      feed_error = e.what();
-    }
-    events.store(stage.events(), std::memory_order_relaxed);
-    feed_done.store(true, std::memory_order_release);
-  });
+  prepare_machine(tc, warnings);
+  EventCount* strategy_wake = tc.strategy_wait == WaitKind::Blocking ? &p.strategy_wake : nullptr;
 
   std::thread strategy([&] {
-    place_thread("tp-strategy", tc.strategy_cpu, warnings, warn_mu);
-    Waiter w(tc.wait);
+    place_thread("tp-strategy", tc.strategy_cpu, tc.sched_fifo_priority, warnings, warn_mu);
+    Waiter w(tc.strategy_wait, strategy_wake);
+    // A blocked strategy sleeps until the feed or the gateway has something for it.
+    auto has_work = [&]() noexcept {
+      return !p.ring_a->empty() || !p.ring_c->empty() || feed_done.load(std::memory_order_acquire);
+    };
     MarketEvent ev;
     bool eod_sent = false;
     uint32_t since_poll = 0;
@@ -194,23 +221,48 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& 
           eod_sent = true;
         }
         if (p.strategy.end_of_data_acknowledged()) break;
+        // Waiting for the gateway's end-of-data acknowledgement (ring C).
+        w.idle_until([&]() noexcept { return !p.ring_c->empty(); });
+        continue;
       }
-      w.idle();
+      w.idle_until(has_work);
     }
     p.strategy.checkpoint();
     strategy_done.store(true, std::memory_order_release);
   });
 
   std::thread gateway([&] {
-    place_thread("tp-gateway", tc.gateway_cpu, warnings, warn_mu);
-    Waiter w(tc.wait);
+    place_thread("tp-gateway", tc.gateway_cpu, tc.sched_fifo_priority, warnings, warn_mu);
+    Waiter w(tc.gateway_wait, tc.gateway_wait == WaitKind::Blocking ? &p.gateway_wake : nullptr);
     while (!p.gateway.end_of_data()) {
       if (p.gateway.drain() != 0) {
         w.reset();
       } else {
-        w.idle();
+        w.idle_until([&]() noexcept { return !p.ring_b->empty(); });
       }
     }
+  });
+
+  // The producer starts last: its consumers are running (and the start-up allocations of the
+  // threads are done) before the first event.
+  std::thread feed([&] {
+    place_thread("tp-feed", tc.feed_cpu, tc.sched_fifo_priority, warnings, warn_mu);
+    RingSink sink{*p.ring_a, tc.feed_wait, strategy_wake};
+    feed::FeedStage<Normalizer, RingSink> stage(p.decoder, normalizer, p.dump.get(), sink, pacer_of(opt),
+                                                opt.latency);
+    stage.on_warm(opt.on_warm, opt.on_warm_ctx, opt.warm_after_messages);
+    try {
+      for (std::size_t i = 0; i < opt.captures.size(); ++i) {
+        if (i != 0) p.open_capture(opt.captures[i]);
+        while (stage.step()) {
+        }
+      }
+    } catch (const std::exception& e) {
+      feed_error = e.what();
+    }
+    events.store(stage.events(), std::memory_order_relaxed);
+    feed_done.store(true, std::memory_order_release);
+    if (strategy_wake != nullptr) strategy_wake->notify();
   });
 
   // The calling thread is the journal writer (the monitor role): off the hot path, it sleeps
@@ -278,6 +330,7 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   };
   try {
     rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
+    if (opt.on_stages_done != nullptr) opt.on_stages_done(opt.on_warm_ctx);
   } catch (...) {
     if (own_control) own_control->uninstall_signal_handlers();
     throw;

@@ -14,6 +14,7 @@
 #include "app/run_report.hpp"
 #include "core/config.hpp"
 #include "core/control_queue.hpp"
+#include "core/pipeline_latency.hpp"
 
 namespace tp {
 
@@ -26,6 +27,7 @@ struct ReplayOptions {
   std::optional<std::string> dump_messages_path;
   std::string config_path;  // for the report only
   double speed = 0;          // capture seconds per wall second; 0 = as fast as possible (--speed max)
+  double packet_rate = 0;    // > 0: packets released at this fixed rate instead (tickpipe bench --rate)
   // Operator commands (the kill switch) for this run. Null: the engine makes its own queue and
   // feeds it from SIGUSR1 (REDUCING) and SIGUSR2 (HALTED and flatten).
   ControlQueue* control = nullptr;
@@ -33,6 +35,16 @@ struct ReplayOptions {
   // everything before that checkpoint and must reproduce the journal's lines exactly (JournalMismatch
   // otherwise), then appends. Deterministic mode only.
   bool resume = false;
+  // Latency measurement (tickpipe bench): stamps and per-stage histograms, written here. Null: off
+  // (no stamp is taken). TscClock::init() must have run.
+  PipelineLatency* latency = nullptr;
+  // Called once on the feed thread when `warm_after_messages` messages have been decoded (the
+  // allocation test arms its counter there). Null: never.
+  void (*on_warm)(void* ctx) noexcept = nullptr;
+  void* on_warm_ctx = nullptr;
+  uint64_t warm_after_messages = 0;
+  // Called once on the calling thread when every stage has stopped, before the report is built.
+  void (*on_stages_done)(void* ctx) noexcept = nullptr;
 };
 
 // Parses --speed: "max" -> 0, "realtime" -> 1, "<N>x" (N > 0, e.g. "10x", "0.5x") -> N.

@@ -132,10 +132,10 @@ int parse_hhmm(const std::string& src, const toml::node* n, const std::string& t
   fail(src, n, "key 'risk.day_reset_utc' = \"" + text + "\" must be HH:MM (UTC, 00:00 to 23:59)");
 }
 
-WaitKind parse_wait(const std::string& src, const toml::node* n, const std::string& text) {
-  if (text == "spin_then_yield") return WaitKind::SpinThenYield;
-  if (text == "busy_spin") return WaitKind::BusySpin;
-  fail(src, n, "key 'threads.wait' = \"" + text + "\" must be \"spin_then_yield\" or \"busy_spin\"");
+WaitKind parse_wait(const std::string& src, const toml::node* n, const std::string& key, const std::string& text) {
+  WaitKind k{};
+  if (parse_wait_kind(text, k)) return k;
+  fail(src, n, "key '" + key + "' = \"" + text + "\" must be \"spin_then_yield\", \"busy_spin\" or \"blocking\"");
 }
 
 // `close_fraction` of a stop rule: (0, 1].
@@ -424,7 +424,8 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
 
   if (const toml::table* t = top.table("threads")) {
     const Reader r(src, *t, "threads");
-    r.only({"feed_cpu", "strategy_cpu", "gateway_cpu", "wait"});
+    r.only({"feed_cpu", "strategy_cpu", "gateway_cpu", "wait", "feed_wait", "strategy_wait", "gateway_wait",
+            "sched_fifo_priority", "lock_memory"});
     auto cpu = [&](std::string_view k, int& out) {
       if (auto v = r.integer(k)) {
         if (*v < -1 || *v > 4095) fail(src, r.node(k), "key '" + r.key(k) + "' must be -1 (not pinned) or a CPU number");
@@ -434,7 +435,21 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     cpu("feed_cpu", cfg.threads.feed_cpu);
     cpu("strategy_cpu", cfg.threads.strategy_cpu);
     cpu("gateway_cpu", cfg.threads.gateway_cpu);
-    if (auto w = r.string("wait")) cfg.threads.wait = parse_wait(src, r.node("wait"), *w);
+    ThreadsConfig& th = cfg.threads;
+    if (auto w = r.string("wait")) th.wait = parse_wait(src, r.node("wait"), r.key("wait"), *w);
+    auto stage_wait = [&](std::string_view k, WaitKind& out) {
+      out = th.wait;
+      if (auto w = r.string(k)) out = parse_wait(src, r.node(k), r.key(k), *w);
+    };
+    stage_wait("feed_wait", th.feed_wait);
+    stage_wait("strategy_wait", th.strategy_wait);
+    stage_wait("gateway_wait", th.gateway_wait);
+    if (auto v = r.integer("sched_fifo_priority")) {
+      if (*v < 0 || *v > 99)
+        fail(src, r.node("sched_fifo_priority"), "key 'threads.sched_fifo_priority' must be 0 (off) or 1..99");
+      th.sched_fifo_priority = static_cast<int>(*v);
+    }
+    if (auto v = r.boolean("lock_memory")) th.lock_memory = *v;
   }
   return cfg;
 }

@@ -128,7 +128,14 @@ struct ThreadsConfig {
   int feed_cpu = -1;  // -1: not pinned
   int strategy_cpu = -1;
   int gateway_cpu = -1;
+  // How each stage waits on an empty input ring (`wait` is the default of the three). The default
+  // spins briefly and then yields, so busy stages never starve the operating system.
   WaitKind wait = WaitKind::SpinThenYield;
+  WaitKind feed_wait = WaitKind::SpinThenYield;
+  WaitKind strategy_wait = WaitKind::SpinThenYield;
+  WaitKind gateway_wait = WaitKind::SpinThenYield;
+  int sched_fifo_priority = 0;  // 1..99: run the stage threads SCHED_FIFO at this priority; 0: off
+  bool lock_memory = false;     // mlockall(MCL_CURRENT | MCL_FUTURE) before the stages start
 };
 
 struct Config {

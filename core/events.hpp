@@ -47,6 +47,8 @@ struct alignas(64) MarketEvent {
   // Owned by SpscRing (its per-slot turn, kept in what was tail padding so a ring slot stays one
   // cache line). Producers need not set it; an event popped with try_pop reads 0 here.
   uint8_t ring_turn;
+  // Latency stamp t0 (bytes available; core/pipeline_latency.hpp): 0 = not measured.
+  uint32_t tsc_bytes;
 };
 
 static_assert(sizeof(MarketEvent) == 64, "a market event is one cache line");

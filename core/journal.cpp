@@ -180,7 +180,9 @@ JournalWriter::JournalWriter(const std::string& path, const SymbolTable& symbols
     : path_(path), symbols_(symbols), fsync_(fsync), resume_(std::move(resume)) {
   file_ = std::fopen(path.c_str(), resume_.lines.empty() ? "wb" : "ab");
   if (file_ == nullptr) throw std::runtime_error("cannot open journal '" + path + "': " + std::strerror(errno));
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 16);
+  // Our own buffer: glibc would ignore the size of a null buffer and allocate its default (4 KiB).
+  buffer_ = std::make_unique<char[]>(kBufferBytes);
+  std::setvbuf(file_, buffer_.get(), _IOFBF, kBufferBytes);
 }
 
 JournalWriter::~JournalWriter() {

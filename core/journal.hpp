@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -116,6 +117,8 @@ class JournalWriter {
   FsyncPolicy fsync_;
   JournalResume resume_;
   std::size_t verified_ = 0;
+  static constexpr std::size_t kBufferBytes = 1 << 16;
+  std::unique_ptr<char[]> buffer_;  // the stdio buffer of file_, allocated at start-up
   std::FILE* file_ = nullptr;
   uint64_t records_ = 0;
   std::string error_;

@@ -94,6 +94,10 @@ struct OrderRequest {
   OrderReason reason;
   uint8_t level;           // profit-taking level, 1-based; 0 when not a profit take
   bool reduces;            // the order reduces |position| (allowed in REDUCING/HALTED)
+  // Latency stamps (core/pipeline_latency.hpp), 0 = not measured: t0 of the market event that
+  // caused the order, and t3, when the strategy decided it.
+  uint32_t tsc_origin;
+  uint32_t tsc_decision;
 };
 static_assert(sizeof(OrderRequest) <= 56, "an order must fit a GatewayMsg next to its tag");
 static_assert(std::is_trivially_copyable_v<OrderRequest>);

@@ -20,7 +20,7 @@ Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& t
       from_gateway_(from_gateway),
       journal_(journal),
       forward_book_tops_(forward_book_tops),
-      wait_(cfg.threads.wait),
+      wait_(cfg.threads.strategy_wait),
       settle_(settle),
       loss_limit_(cfg.risk.daily_loss_limit),
       flatten_on_halt_(cfg.risk.flatten_on_halt),
@@ -55,6 +55,19 @@ void Strategy::refresh_unrealized(SymbolId id) noexcept {
 }
 
 void Strategy::on_market(const MarketEvent& ev) noexcept {
+  if (latency_ == nullptr || ev.tsc_bytes == 0) [[likely]] {
+    handle_market(ev);
+    return;
+  }
+  const uint32_t taken = ride_stamp(tsc_now());
+  latency_->to_strategy.record(PipelineLatency::ns(ev.tsc_bytes, taken));
+  origin_stamp_ = ev.tsc_bytes;
+  handle_market(ev);
+  origin_stamp_ = 0;  // orders outside an event (the kill switch) have no origin
+  latency_->strategy.record(PipelineLatency::ns(taken, ride_stamp(tsc_now())));
+}
+
+void Strategy::handle_market(const MarketEvent& ev) noexcept {
   const int64_t new_clock = ev.exch_ts_ns > clock_ns_ ? ev.exch_ts_ns : clock_ns_;  // never goes back
   if (!risk_.started()) {
     risk_.start(new_clock);
@@ -105,7 +118,7 @@ void Strategy::forward_top(const BookTopUpdate& top) noexcept {
   GatewayMsg m;
   m.kind = GatewayMsgKind::BookTop;
   m.book = top;
-  push_wait(to_gateway_, m, wait_);
+  to_gateway(m);
 }
 
 void Strategy::rollover(int64_t new_day) noexcept {
@@ -153,7 +166,7 @@ void Strategy::set_state(TradingState to, StateReason why) noexcept {
   GatewayMsg m;
   m.kind = GatewayMsgKind::State;
   m.state = StateUpdate{clock_ns_, to};
-  push_wait(to_gateway_, m, wait_);
+  to_gateway(m);
 }
 
 void Strategy::cancel_non_reducing() noexcept {
@@ -163,7 +176,7 @@ void Strategy::cancel_non_reducing() noexcept {
     GatewayMsg m;
     m.kind = GatewayMsgKind::Cancel;
     m.cancel = CancelRequest{s.client_order_id, clock_ns_};
-    push_wait(to_gateway_, m, wait_);
+    to_gateway(m);
     s.cancel_sent = true;
     sent = true;
   }
@@ -298,7 +311,9 @@ void Strategy::send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderR
   m.order.reason = reason;
   m.order.level = level;
   m.order.reduces = reduces;
-  push_wait(to_gateway_, m, wait_);
+  m.order.tsc_origin = origin_stamp_;
+  m.order.tsc_decision = origin_stamp_ != 0 ? ride_stamp(tsc_now()) : 0;
+  to_gateway(m);
 }
 
 void Strategy::drain_exec() noexcept {
@@ -309,7 +324,7 @@ void Strategy::drain_exec() noexcept {
 void Strategy::send_end_of_data() noexcept {
   GatewayMsg m;
   m.kind = GatewayMsgKind::EndOfData;
-  push_wait(to_gateway_, m, wait_);
+  to_gateway(m);
 }
 
 void Strategy::on_exec(const ExecReport& r) noexcept {

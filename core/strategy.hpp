@@ -15,9 +15,11 @@
 #include "core/config.hpp"
 #include "core/control_queue.hpp"
 #include "core/daily_risk.hpp"
+#include "core/event_count.hpp"
 #include "core/entry_rule.hpp"
 #include "core/journal.hpp"
 #include "core/orders.hpp"
+#include "core/pipeline_latency.hpp"
 #include "core/position_book.hpp"
 #include "core/profit_taker.hpp"
 #include "core/rings.hpp"
@@ -66,6 +68,13 @@ class Strategy {
 
   void on_market(const MarketEvent& ev) noexcept;
 
+  // Records the strategy thread's latency stages (to_strategy, strategy) for stamped events, and
+  // stamps the orders they cause; null (the default): off. Set before the first event.
+  void set_latency(PipelineLatency* latency) noexcept { latency_ = latency; }
+  // The gateway sleeps on `wake` when its ring is empty (WaitKind::Blocking): notified after every
+  // message the strategy sends it. Null (the default): the gateway polls.
+  void set_gateway_wake(EventCount* wake) noexcept { gateway_wake_ = wake; }
+
   // Applies every execution report currently in ring C.
   void drain_exec() noexcept;
 
@@ -111,6 +120,7 @@ class Strategy {
   static constexpr std::size_t kMaxLiveOrders = 4096;  // power of two; slot = id & (size - 1)
   static constexpr std::size_t kMaxStateHistory = 1024;
 
+  void handle_market(const MarketEvent& ev) noexcept;
   bool begin_event(const MarketEvent& ev) noexcept;  // true when the event moved the symbol's mark
   void rollover(int64_t new_day) noexcept;
   void check_loss_limit() noexcept;
@@ -130,6 +140,10 @@ class Strategy {
   void on_entry_book_top(const MarketEvent& ev) noexcept;
   Fixed reducing_in_flight(SymbolId id) const noexcept;
   void journal(const JournalRecord& r) noexcept { push_wait(journal_, r, wait_); }
+  void to_gateway(const GatewayMsg& m) noexcept {
+    push_wait(to_gateway_, m, wait_);
+    if (gateway_wake_ != nullptr) gateway_wake_->notify();
+  }
 
   GatewayRing& to_gateway_;
   ExecRing& from_gateway_;
@@ -173,6 +187,9 @@ class Strategy {
   int64_t clock_ns_ = 0;
   TradingState state_ = TradingState::Active;
   bool end_acked_ = false;
+  PipelineLatency* latency_ = nullptr;
+  EventCount* gateway_wake_ = nullptr;
+  uint32_t origin_stamp_ = 0;  // t0 of the event being handled, for the orders it causes; 0: none
 };
 
 }  // namespace tp

@@ -13,6 +13,8 @@
 
 #include "core/config.hpp"
 #include "core/counters.hpp"
+#include "core/event_count.hpp"
+#include "core/pipeline_latency.hpp"
 #include "core/rings.hpp"
 #include "exec/pre_trade_checks.hpp"
 #include "exec/sim_venue.hpp"
@@ -73,11 +75,15 @@ class OrderGateway {
         case ExecKind::EndOfData: break;
       }
       if (r.last) checks_.on_order_finished();
-      push_wait(out_, r, wait_);
+      report(r);
     };
     switch (m.kind) {
       case GatewayMsgKind::Order: {
         ++stats_.orders;
+        // t4: the order is taken (measured orders only: those a stamped market event caused).
+        const bool measured = latency_ != nullptr && m.order.tsc_origin != 0;
+        const uint32_t taken = measured ? ride_stamp(tsc_now()) : 0;
+        if (measured) latency_->to_gateway.record(PipelineLatency::ns(m.order.tsc_decision, taken));
         const RejectReason why = checks_.check(m.order);
         if (why != RejectReason::None) {
           ++stats_.rejected;
@@ -90,10 +96,16 @@ class OrderGateway {
           r.kind = ExecKind::Reject;
           r.reason = why;
           r.last = true;
-          push_wait(out_, r, wait_);
+          report(r);
           return;
         }
         ++stats_.accepted;
+        if (measured) {
+          // t5: handed to the venue adapter.
+          const uint32_t handed = ride_stamp(tsc_now());
+          latency_->gateway.record(PipelineLatency::ns(taken, handed));
+          latency_->tick_to_trade.record(PipelineLatency::ns(m.order.tsc_origin, handed));
+        }
         venue_.submit(m.order, emit);
         return;
       }
@@ -111,18 +123,30 @@ class OrderGateway {
         ExecReport r{};
         r.kind = ExecKind::EndOfData;
         r.last = true;
-        push_wait(out_, r, wait_);
+        report(r);
         end_of_data_ = true;
         return;
       }
     }
   }
 
+  // Records the gateway thread's latency stages (to_gateway, gateway, tick_to_trade) of stamped
+  // orders; null (the default): off. Set before the first message.
+  void set_latency(PipelineLatency* latency) noexcept { latency_ = latency; }
+  // The strategy sleeps on `wake` when its rings are empty (WaitKind::Blocking): notified after
+  // every report. Null (the default): the strategy polls.
+  void set_strategy_wake(EventCount* wake) noexcept { strategy_wake_ = wake; }
+
   bool end_of_data() const noexcept { return end_of_data_; }
   const GatewayStats& stats() const noexcept { return stats_; }
   const PreTradeChecks& checks() const noexcept { return checks_; }
 
  private:
+  void report(const ExecReport& r) noexcept {
+    push_wait(out_, r, wait_);
+    if (strategy_wake_ != nullptr) strategy_wake_->notify();
+  }
+
   PreTradeChecks checks_;
   Venue& venue_;
   GatewayRing& in_;
@@ -130,6 +154,8 @@ class OrderGateway {
   WaitKind wait_;
   GatewayStats stats_;
   bool end_of_data_ = false;
+  PipelineLatency* latency_ = nullptr;
+  EventCount* strategy_wake_ = nullptr;
 };
 
 }  // namespace tp

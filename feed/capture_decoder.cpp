@@ -96,6 +96,7 @@ bool CaptureDecoder::step_with(MessageFn out) noexcept {
     finish();
     return false;
   }
+  if (options_.stamp_packets) packet_tsc_ = tsc_now();
   stats_.inc(DecodeCounter::packets);
   stats_.inc(DecodeCounter::bytes, pkt.caplen);
   L4Packet l4;

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tsc_clock.hpp"
 #include "feed/decode_stats.hpp"
 #include "feed/message.hpp"
 #include "feed/pcap_reader.hpp"
@@ -47,6 +48,8 @@ struct DecoderOptions {
   std::size_t max_ip_fragment_datagrams = 16;
   std::size_t max_ip_fragment_bytes = 1u << 20;
   int64_t ip_fragment_timeout_ms = 30'000;
+  // Read the TSC as each packet arrives (packet_tsc(): latency stamp t0, "bytes available").
+  bool stamp_packets = false;
 };
 
 class TcpReassembler;
@@ -88,6 +91,8 @@ class CaptureDecoder {
   // libpcap's reason when the file ended truncated or corrupt (empty otherwise).
   const std::string& end_reason() const noexcept { return reader_.end_reason(); }
   const DecoderOptions& options() const noexcept { return options_; }
+  // TSC reading taken when the current packet had been read (stamp_packets), else 0.
+  uint64_t packet_tsc() const noexcept { return packet_tsc_; }
 
  private:
   struct Session;
@@ -112,6 +117,7 @@ class CaptureDecoder {
   bool finished_ = false;
   // The packet being processed, for the reassembler's callbacks.
   int64_t packet_ts_ns_ = 0;
+  uint64_t packet_tsc_ = 0;
   MessageFn out_{};
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/events.hpp"
+#include "core/pipeline_latency.hpp"
 #include "feed/binance_normalizer.hpp"
 #include "feed/capture_decoder.hpp"
 #include "feed/message_dump.hpp"
@@ -17,33 +18,62 @@ namespace tp::feed {
 template <typename Normalizer, typename EventSink>
 class FeedStage {
  public:
+  // `latency`: stamp events and record the decode stage (the decoder must stamp packets); null: off.
   FeedStage(CaptureDecoder& decoder, Normalizer& normalizer, MessageDump* dump, EventSink& sink,
-            ReplayPacer pacer = ReplayPacer{}) noexcept
-      : decoder_(decoder), handler_{normalizer, dump, sink, pacer} {}
+            ReplayPacer pacer = ReplayPacer{}, PipelineLatency* latency = nullptr) noexcept
+      : decoder_(decoder), handler_{decoder, normalizer, dump, sink, pacer, latency} {}
+
+  // Calls `fn(ctx)` once, on this thread, when `after` messages have been decoded.
+  void on_warm(void (*fn)(void*) noexcept, void* ctx, uint64_t after) noexcept {
+    handler_.warm_fn = fn;
+    handler_.warm_ctx = ctx;
+    handler_.warm_after = after;
+  }
 
   // Decodes one packet; false at the end of the current capture.
-  bool step() { return decoder_.step(handler_); }
+  bool step() {
+    if (handler_.pacer.per_packet()) handler_.pacer.wait_for(0);
+    return decoder_.step(handler_);
+  }
   uint64_t events() const noexcept { return handler_.events; }
 
  private:
   struct Handler {
+    const CaptureDecoder& decoder;
     Normalizer& normalizer;
     MessageDump* dump;
     EventSink& sink;
     ReplayPacer pacer;
+    PipelineLatency* latency;
     uint64_t events = 0;
+    uint64_t messages = 0;
+    void (*warm_fn)(void*) noexcept = nullptr;
+    void* warm_ctx = nullptr;
+    uint64_t warm_after = 0;
+    uint64_t warm_seen = 0;
 
     void on_message(const Message& m) noexcept {
-      pacer.wait_for(m.recv_ts_ns);
+      if (warm_fn != nullptr && ++warm_seen > warm_after) [[unlikely]] {
+        warm_fn(warm_ctx);
+        warm_fn = nullptr;
+      }
+      if (!pacer.per_packet()) pacer.wait_for(m.recv_ts_ns);
       if (dump != nullptr) dump->write(m);
       MarketEvent ev;
-      if (normalizer.normalize(m, ev)) {
-        ++events;
-        sink.on_event(ev);
-      } else if (const int64_t ts = normalizer.clock_only_ts_ns(); ts >= 0) {
-        ++events;
-        sink.on_event(make_clock(kNoSymbol, ts, m.recv_ts_ns));
+      bool have = normalizer.normalize(m, ev);
+      if (!have) {
+        const int64_t ts = normalizer.clock_only_ts_ns();
+        if (ts < 0) return;
+        ev = make_clock(kNoSymbol, ts, m.recv_ts_ns);
+        have = true;
       }
+      ++events;
+      if (latency != nullptr && ++messages > latency->warmup_messages) {
+        const uint64_t t0 = decoder.packet_tsc();
+        latency->decode.record(TscClock::to_ns(tsc_now() - t0));
+        ev.tsc_bytes = ride_stamp(t0);
+      }
+      sink.on_event(ev);
     }
   };
 

@@ -9,7 +9,9 @@ namespace tp::feed {
 MessageDump::MessageDump(const std::string& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "wb");
   if (file_ == nullptr) throw std::runtime_error("cannot open --dump-messages file '" + path + "': " + std::strerror(errno));
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+  // Our own buffer: glibc would ignore the size of a null buffer and allocate its default (4 KiB).
+  buffer_ = std::make_unique<char[]>(kBufferBytes);
+  std::setvbuf(file_, buffer_.get(), _IOFBF, kBufferBytes);
 }
 
 MessageDump::~MessageDump() {

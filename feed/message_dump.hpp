@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "feed/message.hpp"
@@ -26,7 +27,9 @@ class MessageDump {
   void close();  // flushes; throws std::runtime_error when the data did not reach the file
 
  private:
+  static constexpr std::size_t kBufferBytes = 1 << 20;
   std::string path_;
+  std::unique_ptr<char[]> buffer_;  // the stdio buffer of file_, allocated at start-up
   std::FILE* file_ = nullptr;
 };
 

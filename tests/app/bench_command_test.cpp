@@ -1,0 +1,114 @@
+// `tickpipe bench` end to end, and the threaded pipeline under every wait strategy and placement
+// option the configuration offers.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app/replay_engine.hpp"
+#include "core/config.hpp"
+#include "core/thread_affinity.hpp"
+#include "tests/app/cli_runner.hpp"
+
+namespace tp {
+namespace {
+
+using testing::read_file;
+using testing::run_tickpipe;
+using testing::TempDir;
+using testing::write_file;
+
+const std::string kStages[] = {"decode", "to_strategy", "strategy", "to_gateway", "gateway", "tick_to_trade"};
+
+TEST(BenchCommand, PrintsEveryStageAndWritesJsonAndHtml) {
+  TempDir dir;
+  const auto r = run_tickpipe("bench --warmup 200 --rate 50000 --journal " + dir / "j.jsonl" + " --report " +
+                              dir / "lat.json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const auto& s : kStages) EXPECT_NE(r.output.find("\n" + s + " "), std::string::npos) << s << "\n" << r.output;
+  EXPECT_NE(r.output.find("p99.99"), std::string::npos);
+
+  const auto j = nlohmann::json::parse(read_file(dir / "lat.json"));
+  ASSERT_EQ(j["stages"].size(), 6u);
+  EXPECT_EQ(j["warmup_events"], 200);
+  for (std::size_t i = 0; i < 6; ++i) EXPECT_EQ(j["stages"][i]["name"], kStages[i]);
+  // Every stamped event passes the first three stages; the bench config trades, so orders do too.
+  EXPECT_EQ(j["stages"][0]["count"], 3199 - 200);
+  EXPECT_EQ(j["stages"][1]["count"], 3199 - 200);
+  EXPECT_EQ(j["stages"][2]["count"], 3199 - 200);
+  EXPECT_GT(j["stages"][5]["count"].get<uint64_t>(), 0u);
+  EXPECT_EQ(j["stages"][5]["count"], j["stages"][4]["count"]);
+  EXPECT_LE(j["stages"][0]["p50_ns"].get<uint64_t>(), j["stages"][1]["p50_ns"].get<uint64_t>());
+
+  const std::string html = read_file(dir / "lat.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+}
+
+TEST(BenchCommand, BadArgumentsAreUsageErrors) {
+  EXPECT_EQ(run_tickpipe("bench --repeat 0").status, 2);
+  EXPECT_EQ(run_tickpipe("bench --mode sideways").status, 2);
+  EXPECT_EQ(run_tickpipe("bench " + std::string(TP_SOURCE_DIR) + "/samples/binance-btcusdt-3200.pcap").status, 2)
+      << "a capture needs -c CONFIG";
+  EXPECT_EQ(run_tickpipe("bench --report /nonexistent-dir/x.json").status, 1);
+}
+
+// The threaded replay finishes with every order answered under each wait strategy.
+class ThreadedWait : public ::testing::TestWithParam<WaitKind> {};
+
+TEST_P(ThreadedWait, EveryOrderIsAnsweredAndEveryEventSeen) {
+  TempDir dir;
+  Config cfg = load_config_file(std::string(TP_SOURCE_DIR) + "/config/bench.toml");
+  cfg.threads.feed_wait = cfg.threads.strategy_wait = cfg.threads.gateway_wait = GetParam();
+  ReplayOptions opt;
+  opt.captures = {std::string(TP_SOURCE_DIR) + "/samples/binance-btcusdt-3200.pcap"};
+  opt.mode = ReplayMode::Threaded;
+  opt.packet_rate = 50000;  // paced, so fills come back before the next entry signal (as live)
+  opt.journal_path = dir / "j.jsonl";
+  const RunReport r = run_replay(cfg, opt);
+  EXPECT_EQ(r.events, 3199u);
+  EXPECT_EQ(r.open_orders_at_end, 0u);
+  EXPECT_GT(r.gateway.orders, 0u);  // how many depends on timing: fills arrive when they arrive
+  EXPECT_EQ(r.fills, r.gateway.accepted);
+  // Three busy-spinning stages on a machine without a spare CPU get the placement warning.
+  bool warned = false;
+  for (const auto& w : r.warnings) warned = warned || w.find("busy") != std::string::npos;
+  const bool crowded = GetParam() == WaitKind::BusySpin && allowed_cpus().size() <= 3;
+  EXPECT_EQ(warned, crowded);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ThreadedWait,
+                         ::testing::Values(WaitKind::BusySpin, WaitKind::SpinThenYield, WaitKind::Blocking),
+                         [](const ::testing::TestParamInfo<WaitKind>& i) {
+                           return std::string(i.param == WaitKind::BusySpin        ? "BusySpin"
+                                              : i.param == WaitKind::SpinThenYield ? "SpinThenYield"
+                                                                                   : "Blocking");
+                         });
+
+// SCHED_FIFO and mlockall are honoured or warned about, never fatal (a separate process: mlockall
+// would stay in force in this one).
+TEST(BenchCommand, RealTimeAndLockedMemoryRunOrWarn) {
+  TempDir dir;
+  std::string cfg = read_file(std::string(TP_SOURCE_DIR) + "/config/bench.toml");
+  cfg += "sched_fifo_priority = 5\nlock_memory = true\nstrategy_wait = \"blocking\"\n";
+  write_file(dir / "c.toml", cfg);
+  const auto r = run_tickpipe("bench " + std::string(TP_SOURCE_DIR) + "/samples/binance-btcusdt-3200.pcap -c " +
+                              dir / "c.toml" + " --warmup 100 --journal " + dir / "j.jsonl");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("strategy=blocking"), std::string::npos) << r.output;
+}
+
+TEST(BenchCommand, ConfigRejectsUnknownWaitAndPriority) {
+  EXPECT_THROW(parse_config("[threads]\nwait = \"nap\"\n", "t"), ConfigError);
+  EXPECT_THROW(parse_config("[threads]\ngateway_wait = \"nap\"\n", "t"), ConfigError);
+  EXPECT_THROW(parse_config("[threads]\nsched_fifo_priority = 100\n", "t"), ConfigError);
+  const Config c = parse_config(
+      "[[symbols]]\nname = \"BTCUSDT\"\nlot_step = \"0.00001\"\n[threads]\nwait = \"blocking\"\nfeed_wait = \"busy_spin\"\n",
+      "t");
+  EXPECT_EQ(c.threads.feed_wait, WaitKind::BusySpin);
+  EXPECT_EQ(c.threads.strategy_wait, WaitKind::Blocking);
+  EXPECT_EQ(c.threads.gateway_wait, WaitKind::Blocking);
+}
+
+}  // namespace
+}  // namespace tp
