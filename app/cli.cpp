@@ -30,6 +30,22 @@ std::string bundled(const char* rel) {
   return rel;
 }
 
+// Runs `fn`, turning what it throws into the exit status (SPEC 8): a configuration error is 2, any
+// other failure 1 ("tickpipe: <what> failed: ..."). 0 when it returned.
+template <typename Fn>
+int guarded(const char* what, Fn&& fn) {
+  try {
+    fn();
+    return 0;
+  } catch (const ConfigError& e) {
+    std::cerr << "tickpipe: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "tickpipe: " << what << " failed: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 struct ReplayArgs {
   std::vector<std::string> captures;
   std::string config;
@@ -64,23 +80,9 @@ int replay(const ReplayArgs& a) {
   opt.resume = a.resume;
 
   Config cfg;
-  try {
-    cfg = load_config_file(config_path);
-  } catch (const ConfigError& e) {
-    std::cerr << "tickpipe: configuration error: " << e.what() << "\n";
-    return 2;
-  }
-
+  if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(config_path); })) return rc;
   RunReport rep;
-  try {
-    rep = run_replay(cfg, opt);
-  } catch (const ConfigError& e) {
-    std::cerr << "tickpipe: configuration error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "tickpipe: replay failed: " << e.what() << "\n";
-    return 1;
-  }
+  if (const int rc = guarded("replay", [&] { rep = run_replay(cfg, opt); })) return rc;
   print_report(rep, std::cout);
   if (!a.report.empty()) {
     try {
@@ -132,22 +134,9 @@ int bench(const BenchArgs& a) {
   opt.mode = a.mode == "deterministic" ? ReplayMode::Deterministic : ReplayMode::Threaded;
 
   Config cfg;
-  try {
-    cfg = load_config_file(config_path);
-  } catch (const ConfigError& e) {
-    std::cerr << "tickpipe: configuration error: " << e.what() << "\n";
-    return 2;
-  }
+  if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(config_path); })) return rc;
   BenchResult res;
-  try {
-    res = run_bench(cfg, opt);
-  } catch (const ConfigError& e) {
-    std::cerr << "tickpipe: configuration error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "tickpipe: bench failed: " << e.what() << "\n";
-    return 1;
-  }
+  if (const int rc = guarded("bench", [&] { res = run_bench(cfg, opt); })) return rc;
   const RunReport& r = res.run;
   std::cout << "tickpipe bench: " << r.events << " events, " << r.gateway.orders << " orders ("
             << r.gateway.accepted << " to the venue), " << r.fills << " fills in " << r.wall_seconds << " s ("
