@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "feed/json_document_checks.hpp"
+#include "feed/json_scalar.hpp"
 
 #include <array>
 #include <bit>
@@ -42,19 +43,10 @@ constexpr std::array<int8_t, 256> kKeyIndex = [] {
   return t;
 }();
 
-enum class Kind : uint8_t { String, Number, BadInt, Bool, Other };
-
-// One field value as found: a string (raw bytes between the quotes, or unescaped for e/s), an
-// unsigned integer, a number that is not one (negative, fractional, too big), a bool, or anything
-// else (null, array, object).
-struct Slot {
-  const char* str;
-  uint64_t num;
-  uint32_t len;
-  Kind kind;
-  bool boolean;
-  bool unescaped;  // str points into the parser's string buffer, not into the message
-};
+// One field value as found (an "e"/"s" string unescaped when it holds a backslash); the fast path
+// fills the same struct, so everything after the scan cannot tell which path read the message.
+using Kind = json::ScalarKind;
+using Slot = json::Scalar;
 
 struct Scan {
   Slot slots[kNumKeys];
@@ -85,73 +77,6 @@ inline bool key_is(const char* k, const char (&lit)[N]) noexcept {
   return std::memcmp(k, lit, N - 1) == 0 && k[N - 1] == '"';
 }
 
-// Error codes that mean "this is not JSON" as opposed to "this JSON is not what we expected".
-inline bool is_syntax_error(error_code e) noexcept {
-  return e != simdjson::SUCCESS && e != simdjson::INCORRECT_TYPE && e != simdjson::NUMBER_OUT_OF_RANGE;
-}
-
-
-// Records one value without converting it. Strings are taken from the raw token (the structural
-// index gives its end, so there is no scan for the closing quote): a decimal string is handed to
-// parse_fixed as is (a backslash inside can never pass its grammar); a text key ("e", "s") is
-// unescaped only when it holds a backslash.
-error_code read_value(od::value& v, Slot& s, bool want_text) noexcept {
-  std::string_view tok = v.raw_json_token();  // the token plus any whitespace before the next one
-  while (!tok.empty() && json::is_space(tok.back())) tok.remove_suffix(1);
-  if (tok.empty()) return simdjson::TAPE_ERROR;
-  if (tok.front() == '"') [[likely]] {
-    // Stage 1 validated the string, so tok is `"..."` with tok.back() the closing quote.
-    s.kind = Kind::String;
-    s.str = tok.data() + 1;
-    s.len = static_cast<uint32_t>(tok.size() - 2);
-    s.unescaped = false;
-    if (want_text && std::memchr(s.str, '\\', s.len) != nullptr) {
-      std::string_view sv;  // unescaped into the parser's preallocated string buffer
-      if (error_code err = v.get_string().get(sv)) return err;
-      s.str = sv.data();
-      s.len = static_cast<uint32_t>(sv.size());
-      s.unescaped = true;
-    }
-    return simdjson::SUCCESS;
-  }
-  switch (tok.front()) {
-    case 't':
-    case 'f': {
-      bool b = false;
-      if (error_code err = v.get_bool().get(b)) return err;
-      s.kind = Kind::Bool;
-      s.boolean = b;
-      return simdjson::SUCCESS;
-    }
-    case '-':
-    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
-      uint64_t x = 0;
-      const error_code err = v.get_uint64().get(x);
-      if (err == simdjson::SUCCESS) {
-        s.kind = Kind::Number;
-        s.num = x;
-        return simdjson::SUCCESS;
-      }
-      if (is_syntax_error(err)) return err;
-      s.kind = Kind::BadInt;  // negative, fractional, exponent, or beyond uint64
-      return simdjson::SUCCESS;
-    }
-    case 'n': {
-      bool is_null = false;
-      if (error_code err = v.is_null().get(is_null)) return err;
-      if (!is_null) return simdjson::N_ATOM_ERROR;
-      s.kind = Kind::Other;
-      return simdjson::SUCCESS;
-    }
-    case '{':
-    case '[':
-      s.kind = Kind::Other;  // skipped unread by the object iterator
-      return simdjson::SUCCESS;
-    default:
-      return simdjson::TAPE_ERROR;
-  }
-}
-
 // Reads every field of `obj` once, in document order (no lookups, so any field order is handled
 // the same way). `top`: also recognise the envelope and non-event keys.
 error_code scan_object(od::object& obj, Scan& sc, bool top) noexcept {
@@ -163,7 +88,7 @@ error_code scan_object(od::object& obj, Scan& sc, bool top) noexcept {
       const int idx = kKeyIndex[static_cast<unsigned char>(k[0])];
       if (idx < 0) continue;
       if (top && sc.has_data) continue;  // event keys beside a combined envelope's "data" are ignored
-      if (error_code err = read_value(f.value(), sc.slots[idx], idx == kE_lower || idx == kS)) return err;
+      if (error_code err = json::read_scalar(f.value(), sc.slots[idx], idx == kE_lower || idx == kS)) return err;
       sc.mask |= 1u << idx;
       continue;
     }
@@ -380,7 +305,7 @@ class FastReader {
   const char* end_;
 };
 
-// One value of the fast grammar other than an object, recorded like read_value records it
+// One value of the fast grammar other than an object, recorded like json::read_scalar records it
 // (an array is Kind::Other, its contents checked and not kept). `slot` may be null (a key whose
 // value is checked but not kept).
 bool fast_array(FastReader& r, int depth) noexcept;

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "feed/json_document_checks.hpp"
+#include "feed/json_scalar.hpp"
 
 #include <array>
 #include <cstring>
@@ -146,17 +147,10 @@ inline int key_index(const char* k) noexcept {
   }
 }
 
-enum class Kind : uint8_t { String, Number, BadInt, Other };
-
-// One field value as found: a string (raw bytes between the quotes, or unescaped for the text keys),
-// an unsigned integer, a number that is not one (negative, fractional, too big), or anything else
-// (bool, null, array, object).
-struct Slot {
-  const char* str;
-  uint64_t num;
-  uint32_t len;
-  Kind kind;
-};
+// One field value as found (a "type"/"product_id" string unescaped when it holds a backslash). No
+// field here is a bool, so ScalarKind::Bool, like Other, is simply not the kind any check asks for.
+using Kind = json::ScalarKind;
+using Slot = json::Scalar;
 
 struct Scan {
   Slot slots[kNumKeys];
@@ -167,96 +161,6 @@ struct Scan {
   std::string_view str(int k) const noexcept { return {slots[k].str, slots[k].len}; }
 };
 
-// Error codes that mean "this is not JSON" as opposed to "this JSON is not what we expected".
-inline bool is_syntax_error(error_code e) noexcept {
-  return e != simdjson::SUCCESS && e != simdjson::INCORRECT_TYPE && e != simdjson::NUMBER_OUT_OF_RANGE;
-}
-
-
-inline bool is_digit(char c) noexcept { return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0' <= 9; }
-
-// RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (stage 1 does not check number
-// syntax, so a token like 14.7.5 reaches us; only on the rare not-a-uint64 path).
-bool is_json_number(std::string_view t) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = t.size();
-  if (i < n && t[i] == '-') ++i;
-  if (i == n || !is_digit(t[i])) return false;
-  if (t[i] == '0') {
-    ++i;
-  } else {
-    while (i < n && is_digit(t[i])) ++i;
-  }
-  if (i < n && t[i] == '.') {
-    if (++i == n || !is_digit(t[i])) return false;
-    while (i < n && is_digit(t[i])) ++i;
-  }
-  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
-    ++i;
-    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
-    if (i == n || !is_digit(t[i])) return false;
-    while (i < n && is_digit(t[i])) ++i;
-  }
-  return i == n;
-}
-
-// Records one value without converting it. A string is taken from the raw token (stage 1 validated
-// it): a decimal or time string goes to its parser as is (a backslash can never pass either grammar);
-// a text value ("type", "product_id") is unescaped only when it holds a backslash.
-error_code read_value(od::value& v, Slot& s, bool want_text) noexcept {
-  std::string_view tok = v.raw_json_token();  // the token plus any whitespace before the next one
-  while (!tok.empty() && json::is_space(tok.back())) tok.remove_suffix(1);
-  if (tok.empty()) return simdjson::TAPE_ERROR;
-  switch (tok.front()) {
-    case '"': {
-      s.kind = Kind::String;
-      s.str = tok.data() + 1;
-      s.len = static_cast<uint32_t>(tok.size() - 2);
-      if (want_text && std::memchr(s.str, '\\', s.len) != nullptr) {
-        std::string_view sv;  // unescaped into the parser's preallocated string buffer
-        if (error_code err = v.get_string().get(sv)) return err;
-        s.str = sv.data();
-        s.len = static_cast<uint32_t>(sv.size());
-      }
-      return simdjson::SUCCESS;
-    }
-    case 't':
-    case 'f': {
-      bool b = false;
-      if (error_code err = v.get_bool().get(b)) return err;
-      s.kind = Kind::Other;
-      return simdjson::SUCCESS;
-    }
-    case '-':
-    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
-      uint64_t x = 0;
-      const error_code err = v.get_uint64().get(x);
-      if (err == simdjson::SUCCESS) {
-        s.kind = Kind::Number;
-        s.num = x;
-        return simdjson::SUCCESS;
-      }
-      if (is_syntax_error(err)) return err;
-      if (!is_json_number(tok)) return simdjson::NUMBER_ERROR;
-      s.kind = Kind::BadInt;  // negative, fractional, exponent, or beyond uint64
-      return simdjson::SUCCESS;
-    }
-    case 'n': {
-      bool is_null = false;
-      if (error_code err = v.is_null().get(is_null)) return err;
-      if (!is_null) return simdjson::N_ATOM_ERROR;
-      s.kind = Kind::Other;
-      return simdjson::SUCCESS;
-    }
-    case '{':
-    case '[':
-      s.kind = Kind::Other;  // skipped unread by the object iterator
-      return simdjson::SUCCESS;
-    default:
-      return simdjson::TAPE_ERROR;
-  }
-}
-
 // Reads every top-level field once, in document order (any field order is handled the same way).
 error_code scan_object(od::object& obj, Scan& sc) noexcept {
   for (auto field_result : obj) {
@@ -264,7 +168,7 @@ error_code scan_object(od::object& obj, Scan& sc) noexcept {
     if (error_code err = std::move(field_result).get(f)) return err;
     const int idx = key_index(f.key().raw());
     if (idx < 0) continue;
-    if (error_code err = read_value(f.value(), sc.slots[idx], idx == kType || idx == kProductId)) return err;
+    if (error_code err = json::read_scalar(f.value(), sc.slots[idx], idx == kType || idx == kProductId)) return err;
     sc.mask |= 1u << idx;
   }
   return simdjson::SUCCESS;
