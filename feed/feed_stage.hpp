@@ -46,29 +46,27 @@ class FeedStage {
     ReplayPacer pacer;
     PipelineLatency* latency;
     uint64_t events = 0;
-    uint64_t messages = 0;
+    uint64_t messages = 0;  // every message decoded, events or not (warm-up counts these)
     void (*warm_fn)(void*) noexcept = nullptr;
     void* warm_ctx = nullptr;
     uint64_t warm_after = 0;
-    uint64_t warm_seen = 0;
 
     void on_message(const Message& m) noexcept {
-      if (warm_fn != nullptr && ++warm_seen > warm_after) [[unlikely]] {
+      ++messages;
+      if (warm_fn != nullptr && messages > warm_after) [[unlikely]] {
         warm_fn(warm_ctx);
         warm_fn = nullptr;
       }
       if (!pacer.per_packet()) pacer.wait_for(m.recv_ts_ns);
       if (dump != nullptr) dump->write(m);
       MarketEvent ev;
-      bool have = normalizer.normalize(m, ev);
-      if (!have) {
+      if (!normalizer.normalize(m, ev)) {
         const int64_t ts = normalizer.clock_only_ts_ns();
         if (ts < 0) return;
         ev = make_clock(kNoSymbol, ts, m.recv_ts_ns);
-        have = true;
       }
       ++events;
-      if (latency != nullptr && ++messages > latency->warmup_messages) {
+      if (latency != nullptr && messages > latency->warmup_messages) {
         const uint64_t t0 = decoder.packet_tsc();
         latency->decode.record(TscClock::to_ns(tsc_now() - t0));
         ev.tsc_bytes = ride_stamp(t0);
