@@ -27,20 +27,8 @@
 
 #include "feed/binance_normalizer.hpp"
 #include "feed/coinbase_normalizer.hpp"
+#include "bench/counting_allocator.hpp"
 
-namespace {
-std::atomic<uint64_t> g_allocs{0};
-}  // namespace
-
-// Replaced global allocation functions that count calls. noinline: GCC otherwise pairs the inlined
-// malloc/free with new/delete expressions and warns (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -120,12 +108,12 @@ template <typename F>
 void run(benchmark::State& state, const Corpus& c, F&& per_message) {
   std::size_t i = 0;
   uint64_t failures = 0;
-  const uint64_t allocs0 = g_allocs.load();
+  const uint64_t allocs0 = tp::bench::allocations();
   for (auto _ : state) {
     if (!per_message(c.msgs[i])) ++failures;
     if (++i == c.msgs.size()) i = 0;
   }
-  const uint64_t allocs = g_allocs.load() - allocs0;
+  const uint64_t allocs = tp::bench::allocations() - allocs0;
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (c.bytes / c.msgs.size())));
   state.counters["allocs_per_msg"] = static_cast<double>(allocs) / static_cast<double>(state.iterations());

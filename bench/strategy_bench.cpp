@@ -50,27 +50,8 @@
 #include "exec/order_gateway.hpp"
 #include "exec/sim_venue.hpp"
 #include "feed/binance_normalizer.hpp"
+#include "bench/counting_allocator.hpp"
 
-namespace {
-std::atomic<uint64_t> g_allocs{0};
-}  // namespace
-
-// Replaced global allocation functions that count calls (noinline: see normalizer_bench.cpp).
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new(std::size_t n, std::align_val_t al) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  const auto a = static_cast<std::size_t>(al);
-  if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -170,9 +151,9 @@ void BM_Strategy(benchmark::State& state, Case which) {
   std::size_t book_tops = 0;
   for (const auto& e : events) book_tops += e.kind == tp::EventKind::BookTop;
 
-  const uint64_t setup0 = g_allocs.load(std::memory_order_relaxed);
+  const uint64_t setup0 = tp::bench::allocations();
   auto p = std::make_unique<Pipeline>(make_config(which, nsym));
-  const uint64_t setup_allocs = g_allocs.load(std::memory_order_relaxed) - setup0;
+  const uint64_t setup_allocs = tp::bench::allocations() - setup0;
   tp::JournalRing& journal = *p->d;
   tp::Strategy& strategy = p->strategy;
   const MarketEvent* ev = events.data();
@@ -181,13 +162,13 @@ void BM_Strategy(benchmark::State& state, Case which) {
   uint64_t records = 0;
   tp::JournalRecord r;
 
-  const uint64_t allocs0 = g_allocs.load(std::memory_order_relaxed);
+  const uint64_t allocs0 = tp::bench::allocations();
   for (auto _ : state) {
     strategy.on_market(ev[i]);
     while (journal.try_pop(r)) ++records;
     if (++i == n) i = 0;
   }
-  const uint64_t allocs = g_allocs.load(std::memory_order_relaxed) - allocs0;
+  const uint64_t allocs = tp::bench::allocations() - allocs0;
   benchmark::DoNotOptimize(records);
 
   uint64_t orders = 0;
