@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "app/bench_run.hpp"
 #include "app/latency_report.hpp"
@@ -10,6 +11,8 @@
 #include "app/run_report.hpp"
 #include "app/version.hpp"
 #include "core/config.hpp"
+#include "core/pipeline_latency.hpp"
+#include "core/tsc_clock.hpp"
 
 namespace tp {
 namespace {
@@ -55,6 +58,7 @@ struct ReplayArgs {
   std::string report;
   std::string dump;
   bool resume = false;
+  bool latency = false;
 };
 
 int replay(const ReplayArgs& a) {
@@ -81,8 +85,15 @@ int replay(const ReplayArgs& a) {
 
   Config cfg;
   if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(config_path); })) return rc;
+  std::unique_ptr<PipelineLatency> lat;
+  if (a.latency) {
+    TscClock::init();
+    lat = std::make_unique<PipelineLatency>();
+    opt.latency = lat.get();
+  }
   RunReport rep;
   if (const int rc = guarded("replay", [&] { rep = run_replay(cfg, opt); })) return rc;
+  if (lat) rep.latency = latency_report_of(*lat, cfg.threads, opt.mode);
   print_report(rep, std::cout);
   if (!a.report.empty()) {
     try {
@@ -173,6 +184,7 @@ int run_cli(int argc, char** argv) {
   rp->add_option("--journal", ra.journal, "journal file (JSON lines)")->capture_default_str();
   rp->add_option("--report", ra.report, "also write the report as JSON to this file");
   rp->add_option("--dump-messages", ra.dump, "write every decoded message, one per line, to this file");
+  rp->add_flag("--latency", ra.latency, "time every stage (TSC) and add latency percentiles to the report");
   rp->add_flag("--resume", ra.resume,
                "continue --journal from its last checkpoint after a crash (deterministic mode; same capture and config)");
 

@@ -142,6 +142,10 @@ void print_report(const RunReport& r, std::ostream& out) {
   out << "Capture decoding\n";
   print_counters(out, r.decode, feed::kDecodeCounterNames, true);
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
+  if (r.latency) {
+    out << "\n";
+    print_latency_report(*r.latency, out);
+  }
   out << "\nRun: " << r.events << " market events in " << std::fixed << std::setprecision(3) << r.wall_seconds
       << " s";
   if (r.wall_seconds > 0)
@@ -221,6 +225,7 @@ void write_report_json(const RunReport& r, const std::string& path) {
   j["events"] = r.events;
   j["wall_seconds"] = r.wall_seconds;
   j["warnings"] = r.warnings;
+  if (r.latency) j["latency"] = latency_report_json(*r.latency);
 
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f) throw std::runtime_error("cannot open report file '" + path + "'");

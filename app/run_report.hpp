@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "app/latency_report.hpp"
 #include "core/orders.hpp"
 #include "core/position_book.hpp"
 #include "core/strategy.hpp"
@@ -46,6 +48,7 @@ struct RunReport {
   GatewayStats gateway;
   std::vector<SymbolReport> symbols;
   std::vector<std::string> warnings;
+  std::optional<LatencyReport> latency;  // when the run was measured (replay --latency, bench)
 };
 
 void print_report(const RunReport& r, std::ostream& out);

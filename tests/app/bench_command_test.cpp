@@ -113,3 +113,34 @@ TEST(BenchCommand, ConfigRejectsUnknownWaitAndPriority) {
 
 }  // namespace
 }  // namespace tp
+
+namespace tp {
+namespace {
+
+// SPEC §7: the run report carries latency percentiles when the run was measured.
+TEST(ReplayLatency, ReportCarriesPercentilesWhenMeasured) {
+  TempDir dir;
+  const auto r = testing::run_tickpipe("replay --latency --journal " + dir / "j.jsonl" + " --report " + dir / "r.json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("\ntick_to_trade "), std::string::npos) << r.output;
+  const auto j = nlohmann::json::parse(testing::read_file(dir / "r.json"));
+  ASSERT_TRUE(j.contains("latency"));
+  ASSERT_EQ(j["latency"]["stages"].size(), 6u);
+  EXPECT_EQ(j["latency"]["stages"][0]["count"], 3199);  // every message that became an event
+  EXPECT_EQ(j["latency"]["stages"][2]["count"], 3199);  // every event
+  EXPECT_EQ(j["latency"]["stages"][5]["count"], 3);     // the sample's three profit takes
+  // Measuring changes nothing else: the same journal as an unmeasured run.
+  const auto plain = testing::run_tickpipe("replay --journal " + dir / "k.jsonl");
+  ASSERT_EQ(plain.status, 0) << plain.output;
+  EXPECT_EQ(testing::read_file(dir / "j.jsonl"), testing::read_file(dir / "k.jsonl"));
+}
+
+TEST(ReplayLatency, UnmeasuredReportHasNoLatency) {
+  TempDir dir;
+  const auto r = testing::run_tickpipe("replay --journal " + dir / "j.jsonl" + " --report " + dir / "r.json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_FALSE(nlohmann::json::parse(testing::read_file(dir / "r.json")).contains("latency"));
+}
+
+}  // namespace
+}  // namespace tp
