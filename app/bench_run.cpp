@@ -8,7 +8,9 @@
 #include "core/wait_strategy.hpp"
 
 namespace tp {
+namespace {
 
+// "AMD EPYC 9R14 (2 CPUs online, 2 allowed)": /proc/cpuinfo's model name and the CPU counts.
 std::string describe_machine() {
   std::string model = "unknown CPU";
   std::ifstream in("/proc/cpuinfo");
@@ -24,6 +26,7 @@ std::string describe_machine() {
          std::to_string(allowed_cpus().size()) + " allowed)";
 }
 
+// The stages of `lat` as a report (names and what each measures), merged off the hot path.
 LatencyReport latency_report_of(const PipelineLatency& lat, const ThreadsConfig& threads, ReplayMode mode) {
   LatencyReport r;
   r.clock_source = TscClock::describe();
@@ -49,21 +52,26 @@ LatencyReport latency_report_of(const PipelineLatency& lat, const ThreadsConfig&
   return r;
 }
 
-BenchResult run_bench(const Config& cfg, const BenchOptions& opt) {
+}  // namespace
+
+RunReport run_measured(const Config& cfg, ReplayOptions opt, uint64_t warmup_messages) {
   TscClock::init();
   auto lat = std::make_unique<PipelineLatency>();  // ~100 KiB of histograms: not on the stack
-  lat->warmup_messages = opt.warmup_messages;
+  lat->warmup_messages = warmup_messages;
+  opt.latency = lat.get();
+  RunReport rep = run_replay(cfg, opt);
+  rep.latency = latency_report_of(*lat, cfg.threads, opt.mode);
+  return rep;
+}
+
+RunReport run_bench(const Config& cfg, const BenchOptions& opt) {
   ReplayOptions ro;
   for (int i = 0; i < opt.repeat; ++i) ro.captures.insert(ro.captures.end(), opt.captures.begin(), opt.captures.end());
   ro.mode = opt.mode;
   ro.packet_rate = opt.packet_rate;
   ro.journal_path = opt.journal_path;
   ro.config_path = opt.config_path;
-  ro.latency = lat.get();
-  BenchResult out;
-  out.run = run_replay(cfg, ro);
-  out.latency = latency_report_of(*lat, cfg.threads, opt.mode);
-  return out;
+  return run_measured(cfg, ro, opt.warmup_messages);
 }
 
 }  // namespace tp

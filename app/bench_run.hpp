@@ -24,18 +24,12 @@ struct BenchOptions {
   ReplayMode mode = ReplayMode::Threaded;
 };
 
-struct BenchResult {
-  RunReport run;
-  LatencyReport latency;
-};
+// run_replay with every stage timed: starts the TSC clock, stamps all but the first
+// `warmup_messages` messages, and returns the report with its `latency` filled in. Throws like
+// run_replay (RunError, ConfigError).
+RunReport run_measured(const Config& cfg, ReplayOptions opt, uint64_t warmup_messages);
 
-// Throws like run_replay (RunError, ConfigError).
-BenchResult run_bench(const Config& cfg, const BenchOptions& opt);
-
-// The stages of `lat` as a report (names and what each measures), merged off the hot path.
-LatencyReport latency_report_of(const PipelineLatency& lat, const ThreadsConfig& threads, ReplayMode mode);
-
-// "AMD EPYC 9R14 (2 CPUs online, 2 allowed)": /proc/cpuinfo's model name and the CPU counts.
-std::string describe_machine();
+// `tickpipe bench`: run_measured over the captures `repeat` times, paced at `packet_rate`.
+RunReport run_bench(const Config& cfg, const BenchOptions& opt);
 
 }  // namespace tp

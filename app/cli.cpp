@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
-#include <memory>
 
 #include "app/bench_run.hpp"
 #include "app/latency_report.hpp"
@@ -11,8 +10,6 @@
 #include "app/run_report.hpp"
 #include "app/version.hpp"
 #include "core/config.hpp"
-#include "core/pipeline_latency.hpp"
-#include "core/tsc_clock.hpp"
 
 namespace tp {
 namespace {
@@ -85,15 +82,9 @@ int replay(const ReplayArgs& a) {
 
   Config cfg;
   if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(config_path); })) return rc;
-  std::unique_ptr<PipelineLatency> lat;
-  if (a.latency) {
-    TscClock::init();
-    lat = std::make_unique<PipelineLatency>();
-    opt.latency = lat.get();
-  }
   RunReport rep;
-  if (const int rc = guarded("replay", [&] { rep = run_replay(cfg, opt); })) return rc;
-  if (lat) rep.latency = latency_report_of(*lat, cfg.threads, opt.mode);
+  if (const int rc = guarded("replay", [&] { rep = a.latency ? run_measured(cfg, opt, 0) : run_replay(cfg, opt); }))
+    return rc;
   print_report(rep, std::cout);
   if (!a.report.empty()) {
     try {
@@ -146,18 +137,17 @@ int bench(const BenchArgs& a) {
 
   Config cfg;
   if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(config_path); })) return rc;
-  BenchResult res;
-  if (const int rc = guarded("bench", [&] { res = run_bench(cfg, opt); })) return rc;
-  const RunReport& r = res.run;
+  RunReport r;
+  if (const int rc = guarded("bench", [&] { r = run_bench(cfg, opt); })) return rc;
   std::cout << "tickpipe bench: " << r.events << " events, " << r.gateway.orders << " orders ("
             << r.gateway.accepted << " to the venue), " << r.fills << " fills in " << r.wall_seconds << " s ("
             << r.mode << ")\n";
   for (const std::string& w : r.warnings) std::cout << "warning: " << w << "\n";
-  print_latency_report(res.latency, std::cout);
+  print_latency_report(*r.latency, std::cout);
   const std::string html = !a.html.empty() ? a.html : a.report.empty() ? std::string() : html_beside(a.report);
   try {
-    if (!a.report.empty()) write_latency_json(res.latency, a.report);
-    if (!html.empty()) write_latency_html(res.latency, html);
+    if (!a.report.empty()) write_latency_json(*r.latency, a.report);
+    if (!html.empty()) write_latency_html(*r.latency, html);
   } catch (const std::exception& e) {
     std::cerr << "tickpipe: " << e.what() << "\n";
     return 1;

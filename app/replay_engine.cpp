@@ -120,10 +120,7 @@ struct RingSink {
   EventRing& ring;
   WaitKind wait;
   EventCount* wake;  // null unless the strategy blocks
-  void on_event(const MarketEvent& ev) noexcept {
-    push_wait(ring, ev, wait);
-    if (wake != nullptr) wake->notify();
-  }
+  void on_event(const MarketEvent& ev) noexcept { push_wait(ring, ev, wait, wake); }
 };
 
 // Names, pins and (optionally) raises the calling stage thread; what the machine refuses becomes
@@ -158,7 +155,7 @@ uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOpti
   DirectSink sink{p, control};
   feed::FeedStage<Normalizer, DirectSink> stage(p.decoder, normalizer, p.dump.get(), sink, pacer_of(opt),
                                                 opt.latency);
-  stage.on_warm(opt.on_warm, opt.on_warm_ctx, opt.warm_after_messages);
+  stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
   for (const auto& path : opt.captures) {
     p.open_capture(path);
     while (stage.step() && !p.journal.failed()) {
@@ -250,7 +247,7 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& 
     RingSink sink{*p.ring_a, tc.feed_wait, strategy_wake};
     feed::FeedStage<Normalizer, RingSink> stage(p.decoder, normalizer, p.dump.get(), sink, pacer_of(opt),
                                                 opt.latency);
-    stage.on_warm(opt.on_warm, opt.on_warm_ctx, opt.warm_after_messages);
+    stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
     try {
       for (std::size_t i = 0; i < opt.captures.size(); ++i) {
         if (i != 0) p.open_capture(opt.captures[i]);
@@ -330,7 +327,7 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   };
   try {
     rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
-    if (opt.on_stages_done != nullptr) opt.on_stages_done(opt.on_warm_ctx);
+    if (opt.probe.stages_done != nullptr) opt.probe.stages_done(opt.probe.ctx);
   } catch (...) {
     if (own_control) own_control->uninstall_signal_handlers();
     throw;

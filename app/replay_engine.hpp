@@ -20,6 +20,15 @@ namespace tp {
 
 enum class ReplayMode { Deterministic, Threaded };
 
+// Hooks into a run for tests that watch the hot path from outside (the allocation test arms its
+// counter at `warm` and disarms it at `stages_done`). Null functions are never called.
+struct RunProbe {
+  void (*warm)(void* ctx) noexcept = nullptr;  // once, on the feed thread, after warm_after_messages
+  void (*stages_done)(void* ctx) noexcept = nullptr;  // once, on the calling thread, all stages stopped
+  void* ctx = nullptr;
+  uint64_t warm_after_messages = 0;
+};
+
 struct ReplayOptions {
   std::vector<std::string> captures;  // replayed in the order given
   ReplayMode mode = ReplayMode::Deterministic;
@@ -38,13 +47,7 @@ struct ReplayOptions {
   // Latency measurement (tickpipe bench): stamps and per-stage histograms, written here. Null: off
   // (no stamp is taken). TscClock::init() must have run.
   PipelineLatency* latency = nullptr;
-  // Called once on the feed thread when `warm_after_messages` messages have been decoded (the
-  // allocation test arms its counter there). Null: never.
-  void (*on_warm)(void* ctx) noexcept = nullptr;
-  void* on_warm_ctx = nullptr;
-  uint64_t warm_after_messages = 0;
-  // Called once on the calling thread when every stage has stopped, before the report is built.
-  void (*on_stages_done)(void* ctx) noexcept = nullptr;
+  RunProbe probe;
 };
 
 // Parses --speed: "max" -> 0, "realtime" -> 1, "<N>x" (N > 0, e.g. "10x", "0.5x") -> N.

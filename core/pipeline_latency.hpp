@@ -35,8 +35,6 @@ struct PipelineLatency {
   LatencyHistogram to_gateway;     // t4 - t3 per order, gateway thread (ring B)
   LatencyHistogram gateway;        // t5 - t4 per order, gateway thread (pre-trade checks)
   LatencyHistogram tick_to_trade;  // t5 - t0 per order, gateway thread
-
-  static uint64_t ns(uint32_t from, uint32_t to) noexcept { return elapsed_ns32(from, to); }
 };
 
 }  // namespace tp

@@ -3,6 +3,7 @@
 // agrees; each is a power of two.
 #pragma once
 
+#include "core/event_count.hpp"
 #include "core/events.hpp"
 #include "core/journal.hpp"
 #include "core/orders.hpp"
@@ -22,13 +23,16 @@ using JournalRing = SpscRing<JournalRecord, 1 << 15>;
 static_assert(GatewayRing::capacity() >= 2 * kMaxSymbols + 2);
 static_assert(JournalRing::capacity() >= 3 * kMaxSymbols + 2);
 
-// Pushes, waiting while the ring is full. Only for rings whose consumer runs on another thread
-// (or has been drained to make room, as in deterministic mode).
+// Pushes, waiting while the ring is full, then wakes the consumer if it may sleep on `wake`
+// (WaitKind::Blocking; null for consumers that poll). Only for rings whose consumer runs on another
+// thread (or has been drained to make room, as in deterministic mode).
 template <typename Ring, typename T>
-inline void push_wait(Ring& ring, const T& value, WaitKind wait) noexcept {
-  if (ring.try_push(value)) return;
-  Waiter w(wait);
-  while (!ring.try_push(value)) w.idle();
+inline void push_wait(Ring& ring, const T& value, WaitKind wait, EventCount* wake = nullptr) noexcept {
+  if (!ring.try_push(value)) {
+    Waiter w(wait);
+    while (!ring.try_push(value)) w.idle();
+  }
+  if (wake != nullptr) wake->notify();
 }
 
 }  // namespace tp

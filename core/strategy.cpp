@@ -60,11 +60,11 @@ void Strategy::on_market(const MarketEvent& ev) noexcept {
     return;
   }
   const uint32_t taken = ride_stamp(tsc_now());
-  latency_->to_strategy.record(PipelineLatency::ns(ev.tsc_bytes, taken));
+  latency_->to_strategy.record(elapsed_ns32(ev.tsc_bytes, taken));
   origin_stamp_ = ev.tsc_bytes;
   handle_market(ev);
   origin_stamp_ = 0;  // orders outside an event (the kill switch) have no origin
-  latency_->strategy.record(PipelineLatency::ns(taken, ride_stamp(tsc_now())));
+  latency_->strategy.record(elapsed_ns32(taken, ride_stamp(tsc_now())));
 }
 
 void Strategy::handle_market(const MarketEvent& ev) noexcept {
@@ -104,8 +104,7 @@ bool Strategy::begin_event(const MarketEvent& ev) noexcept {
                             ev.book.ask_px, ev.book.ask_qty, ev.symbol_id};
     HeldTop& held = held_tops_[ev.symbol_id];
     if (in_flight_[ev.symbol_id] != 0) {
-      held.unsent = false;
-      forward_top(top);
+      forward_top(top);  // nothing is held: send_order sent it before the order went out
     } else {
       held.top = top;
       held.unsent = true;

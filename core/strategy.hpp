@@ -140,10 +140,7 @@ class Strategy {
   void on_entry_book_top(const MarketEvent& ev) noexcept;
   Fixed reducing_in_flight(SymbolId id) const noexcept;
   void journal(const JournalRecord& r) noexcept { push_wait(journal_, r, wait_); }
-  void to_gateway(const GatewayMsg& m) noexcept {
-    push_wait(to_gateway_, m, wait_);
-    if (gateway_wake_ != nullptr) gateway_wake_->notify();
-  }
+  void to_gateway(const GatewayMsg& m) noexcept { push_wait(to_gateway_, m, wait_, gateway_wake_); }
 
   GatewayRing& to_gateway_;
   ExecRing& from_gateway_;

@@ -83,7 +83,7 @@ class OrderGateway {
         // t4: the order is taken (measured orders only: those a stamped market event caused).
         const bool measured = latency_ != nullptr && m.order.tsc_origin != 0;
         const uint32_t taken = measured ? ride_stamp(tsc_now()) : 0;
-        if (measured) latency_->to_gateway.record(PipelineLatency::ns(m.order.tsc_decision, taken));
+        if (measured) latency_->to_gateway.record(elapsed_ns32(m.order.tsc_decision, taken));
         const RejectReason why = checks_.check(m.order);
         if (why != RejectReason::None) {
           ++stats_.rejected;
@@ -103,8 +103,8 @@ class OrderGateway {
         if (measured) {
           // t5: handed to the venue adapter.
           const uint32_t handed = ride_stamp(tsc_now());
-          latency_->gateway.record(PipelineLatency::ns(taken, handed));
-          latency_->tick_to_trade.record(PipelineLatency::ns(m.order.tsc_origin, handed));
+          latency_->gateway.record(elapsed_ns32(taken, handed));
+          latency_->tick_to_trade.record(elapsed_ns32(m.order.tsc_origin, handed));
         }
         venue_.submit(m.order, emit);
         return;
@@ -142,10 +142,7 @@ class OrderGateway {
   const PreTradeChecks& checks() const noexcept { return checks_; }
 
  private:
-  void report(const ExecReport& r) noexcept {
-    push_wait(out_, r, wait_);
-    if (strategy_wake_ != nullptr) strategy_wake_->notify();
-  }
+  void report(const ExecReport& r) noexcept { push_wait(out_, r, wait_, strategy_wake_); }
 
   PreTradeChecks checks_;
   Venue& venue_;

@@ -90,9 +90,9 @@ Outcome replay_counting(const std::string& config, ReplayMode mode, PipelineLate
   opt.mode = mode;
   opt.journal_path = (std::filesystem::temp_directory_path() / "tickpipe-alloc-test.jsonl").string();
   opt.latency = latency;
-  opt.on_warm = &arm;
-  opt.on_stages_done = &disarm;
-  opt.warm_after_messages = 500;
+  opt.probe.warm = &arm;
+  opt.probe.stages_done = &disarm;
+  opt.probe.warm_after_messages = 500;
   g_allocations.store(0);
   g_first_size.store(0);
   Outcome out{0, 0, run_replay(cfg, opt)};
