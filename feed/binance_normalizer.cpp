@@ -511,24 +511,9 @@ bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept
   if (!fast_scan(msg, sc)) {
     // Not in the fast grammar: simdjson decides (and classifies anything that is not JSON).
     sc.reset();
-    od::document doc;
-    if (impl_->parser.iterate(simdjson::padded_string_view(msg.data, msg.size, msg.size + kPayloadPadding))
-            .get(doc)) {
-      return drop(T::Other, DropReason::MalformedJson);
-    }
-    od::json_type top_type;
-    if (doc.type().get(top_type)) return drop(T::Other, DropReason::MalformedJson);
-    if (top_type != od::json_type::object) {
-      // Rare path: tell a valid non-object document (no Binance message) from garbage like "nul".
-      return drop(T::Other, json::valid_non_object(doc, top_type) ? DropReason::UnknownMessageType
-                                                            : DropReason::MalformedJson);
-    }
-    od::object obj;
-    if (doc.get_object().get(obj)) return drop(T::Other, DropReason::MalformedJson);
-    if (scan_object(obj, sc, true)) return drop(T::Other, DropReason::MalformedJson);
-    // Anything after the top-level object (e.g. "{...}}") is malformed; at the clean end the
-    // document has no current location.
-    if (doc.current_location().error() == simdjson::SUCCESS) return drop(T::Other, DropReason::MalformedJson);
+    DropReason why;
+    if (!json::read_top_object(impl_->parser, msg, [&](od::object& obj) noexcept { return scan_object(obj, sc, true); }, why))
+      return drop(T::Other, why);
   }
 
   // Non-event messages sharing the connection.

@@ -227,26 +227,9 @@ bool CoinbaseNormalizer::normalize(const Message& msg, MarketEvent& out) noexcep
 
   Scan& sc = impl_->scan;
   sc.mask = 0;
-  {
-    od::document doc;
-    if (impl_->parser.iterate(simdjson::padded_string_view(msg.data, msg.size, msg.size + kPayloadPadding))
-            .get(doc)) {
-      return drop(T::Other, DropReason::MalformedJson);
-    }
-    od::json_type top_type;
-    if (doc.type().get(top_type)) return drop(T::Other, DropReason::MalformedJson);
-    if (top_type != od::json_type::object) {
-      // Rare path: tell a valid non-object document (no Coinbase message) from garbage like "nul".
-      return drop(T::Other, json::valid_non_object(doc, top_type) ? DropReason::UnknownMessageType
-                                                            : DropReason::MalformedJson);
-    }
-    od::object obj;
-    if (doc.get_object().get(obj)) return drop(T::Other, DropReason::MalformedJson);
-    if (scan_object(obj, sc)) return drop(T::Other, DropReason::MalformedJson);
-    // Anything after the top-level object (e.g. "{...}}") is malformed; at the clean end the
-    // document has no current location.
-    if (doc.current_location().error() == simdjson::SUCCESS) return drop(T::Other, DropReason::MalformedJson);
-  }
+  if (DropReason why;
+      !json::read_top_object(impl_->parser, msg, [&](od::object& obj) noexcept { return scan_object(obj, sc); }, why))
+    return drop(T::Other, why);
 
   if (!sc.has(kType)) return drop(T::Other, DropReason::UnknownMessageType);
   if (sc[kType].kind != Kind::String) return drop(T::Other, DropReason::WrongType);

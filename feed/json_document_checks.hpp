@@ -6,6 +6,9 @@
 
 #include <string_view>
 
+#include "feed/message.hpp"
+#include "feed/normalizer_stats.hpp"
+
 namespace tp::feed::json {
 
 inline bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -34,6 +37,32 @@ inline bool valid_non_object(simdjson::ondemand::document& doc, simdjson::ondema
     default:
       return true;
   }
+}
+
+// The document check both normalizers make on their simdjson path: `msg` must be exactly one JSON
+// object (nothing after it), which `scan(od::object&) -> error_code` reads field by field. True
+// when it is; otherwise false and `why`: UnknownMessageType for valid JSON that is not an object,
+// MalformedJson for everything else.
+template <typename ScanFn>
+bool read_top_object(simdjson::ondemand::parser& parser, const Message& msg, ScanFn&& scan, DropReason& why) noexcept {
+  namespace od = simdjson::ondemand;
+  why = DropReason::MalformedJson;
+  od::document doc;
+  if (parser.iterate(simdjson::padded_string_view(msg.data, msg.size, msg.size + kPayloadPadding)).get(doc))
+    return false;
+  od::json_type top_type;
+  if (doc.type().get(top_type)) return false;
+  if (top_type != od::json_type::object) {
+    // Rare path: tell a valid non-object document (no venue message) from garbage like "nul".
+    if (valid_non_object(doc, top_type)) why = DropReason::UnknownMessageType;
+    return false;
+  }
+  od::object obj;
+  if (doc.get_object().get(obj)) return false;
+  if (scan(obj) != simdjson::SUCCESS) return false;
+  // Anything after the top-level object (e.g. "{...}}") is malformed; at the clean end the document
+  // has no current location.
+  return doc.current_location().error() != simdjson::SUCCESS;
 }
 
 }  // namespace tp::feed::json
