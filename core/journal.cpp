@@ -18,6 +18,19 @@ struct Out {
   void raw(const char* s) noexcept {
     while (*s) *p++ = *s++;
   }
+  // `{"event":"<event>","ts":<ts>`: how every line starts.
+  void begin(const char* event, int64_t ts) noexcept {
+    raw("{\"event\":");
+    str(event);
+    raw(",\"ts\":");
+    i64(ts);
+  }
+  // `,"<k>":` before each further field.
+  void key(const char* k) noexcept {
+    raw(",\"");
+    raw(k);
+    raw("\":");
+  }
   void i64(int64_t v) noexcept { p += std::snprintf(p, 24, "%lld", static_cast<long long>(v)); }
   void u64(uint64_t v) noexcept { p += std::snprintf(p, 24, "%llu", static_cast<unsigned long long>(v)); }
   void dec(Fixed v) noexcept {
@@ -53,83 +66,75 @@ struct Out {
 
 std::size_t format_journal_line(const JournalRecord& r, const SymbolTable& symbols, char* buf) noexcept {
   Out o{buf};
+  // The fields an order and its fills both name, in this order.
+  auto what = [&] {
+    o.key("symbol");
+    o.name(symbols.name(r.symbol_id));
+    o.key("side");
+    o.str(side_name(r.side));
+    o.key("qty");
+    o.dec(r.qty);
+  };
   switch (r.kind) {
     case JournalKind::Order:
-      o.raw("{\"event\":\"order\",\"ts\":");
-      o.i64(r.ts_ns);
-      o.raw(",\"symbol\":");
-      o.name(symbols.name(r.symbol_id));
-      o.raw(",\"side\":");
-      o.str(side_name(r.side));
-      o.raw(",\"qty\":");
-      o.dec(r.qty);
-      o.raw(",\"order_type\":");
+      o.begin("order", r.ts_ns);
+      what();
+      o.key("order_type");
       o.str(order_type_name(r.order_type));
       if (r.order_type == OrderType::Limit) {
-        o.raw(",\"price\":");
+        o.key("price");
         o.dec(r.price);
       }
-      o.raw(",\"reason\":");
+      o.key("reason");
       o.str(order_reason_name(r.order_reason));
       if (r.level != 0) {
-        o.raw(",\"level\":");
+        o.key("level");
         o.u64(r.level);
       }
-      o.raw(",\"client_order_id\":");
+      o.key("client_order_id");
       o.u64(r.client_order_id);
       break;
     case JournalKind::Fill:
-      o.raw("{\"event\":\"fill\",\"ts\":");
-      o.i64(r.ts_ns);
-      o.raw(",\"client_order_id\":");
+      o.begin("fill", r.ts_ns);
+      o.key("client_order_id");
       o.u64(r.client_order_id);
-      o.raw(",\"symbol\":");
-      o.name(symbols.name(r.symbol_id));
-      o.raw(",\"side\":");
-      o.str(side_name(r.side));
-      o.raw(",\"qty\":");
-      o.dec(r.qty);
-      o.raw(",\"price\":");
+      what();
+      o.key("price");
       o.dec(r.price);
-      o.raw(",\"fee\":");
+      o.key("fee");
       o.dec(r.fee);
       break;
     case JournalKind::Reject:
-      o.raw("{\"event\":\"reject\",\"ts\":");
-      o.i64(r.ts_ns);
-      o.raw(",\"client_order_id\":");
+      o.begin("reject", r.ts_ns);
+      o.key("client_order_id");
       o.u64(r.client_order_id);
-      o.raw(",\"reason\":");
+      o.key("reason");
       o.str(reject_reason_name(r.reject_reason));
       break;
     case JournalKind::State:
-      o.raw("{\"event\":\"state\",\"ts\":");
-      o.i64(r.ts_ns);
-      o.raw(",\"from\":");
+      o.begin("state", r.ts_ns);
+      o.key("from");
       o.str(trading_state_name(r.from_state));
-      o.raw(",\"to\":");
+      o.key("to");
       o.str(trading_state_name(r.to_state));
-      o.raw(",\"reason\":");
+      o.key("reason");
       o.str(state_reason_name(r.state_reason));
       break;
     case JournalKind::Cancel:
-      o.raw("{\"event\":\"cancel\",\"ts\":");
-      o.i64(r.ts_ns);
-      o.raw(",\"client_order_id\":");
+      o.begin("cancel", r.ts_ns);
+      o.key("client_order_id");
       o.u64(r.client_order_id);
-      o.raw(",\"filled_qty\":");
+      o.key("filled_qty");
       o.dec(r.qty);
       break;
     case JournalKind::Checkpoint:
-      o.raw("{\"event\":\"checkpoint\",\"ts\":");
-      o.i64(r.ts_ns);
-      o.raw(",\"events\":");
+      o.begin("checkpoint", r.ts_ns);
+      o.key("events");
       o.u64(r.client_order_id);
       break;
     case JournalKind::Day:
-      o.raw("{\"event\":\"day\",\"ts\":");
-      o.i64(r.ts_ns);
-      o.raw(",\"day_pnl\":");
+      o.begin("day", r.ts_ns);
+      o.key("day_pnl");
       o.dec(r.pnl);
       break;
   }
