@@ -615,17 +615,7 @@ bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept
         return drop(type, DropReason::BadNumber);
       }
       stats_.by_type.inc(type);
-      // Field by field, like make_book_top (which GCC turns into two `rep movs` block copies here).
-      std::memset(static_cast<void*>(&out), 0, sizeof out);
-      out.exch_ts_ns = exch_ts;
-      out.recv_ts_ns = msg.recv_ts_ns;
-      out.book.bid_px = bid_px;
-      out.book.bid_qty = bid_qty;
-      out.book.ask_px = ask_px;
-      out.book.ask_qty = ask_qty;
-      out.book.venue_seq = seq;
-      out.symbol_id = sym;
-      out.kind = EventKind::BookTop;
+      set_book_top(out, sym, BookTop{bid_px, bid_qty, ask_px, ask_qty, seq}, exch_ts, msg.recv_ts_ns);
       return true;
     }
     case T::Trade:
@@ -636,15 +626,8 @@ bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept
         return drop(type, DropReason::BadNumber);
       }
       stats_.by_type.inc(type);
-      std::memset(static_cast<void*>(&out), 0, sizeof out);
-      out.exch_ts_ns = exch_ts;
-      out.recv_ts_ns = msg.recv_ts_ns;
-      out.trade.px = px;
-      out.trade.qty = qty;
-      out.trade.trade_id = id;
-      out.trade.aggressor = sc[kM].boolean ? Side::Sell : Side::Buy;  // m: the buyer is the maker
-      out.symbol_id = sym;
-      out.kind = EventKind::Trade;
+      const Side aggressor = sc[kM].boolean ? Side::Sell : Side::Buy;  // m: the buyer is the maker
+      set_trade(out, sym, Trade{px, qty, id, aggressor}, exch_ts, msg.recv_ts_ns);
       return true;
     }
     default: {  // DepthUpdate: validated and counted, no event (SPEC §9.5)

@@ -286,16 +286,7 @@ bool CoinbaseNormalizer::normalize(const Message& msg, MarketEvent& out) noexcep
     int64_t exch_ts = 0;
     if (!parse_iso8601_utc_ns(sc.str(kTime), exch_ts)) return drop(type, DropReason::BadTime);
     stats_.by_type.inc(type);
-    std::memset(static_cast<void*>(&out), 0, sizeof out);
-    out.exch_ts_ns = exch_ts;
-    out.recv_ts_ns = msg.recv_ts_ns;
-    out.book.bid_px = bid_px;
-    out.book.bid_qty = bid_qty;
-    out.book.ask_px = ask_px;
-    out.book.ask_qty = ask_qty;
-    out.book.venue_seq = sc[kSequence].num;
-    out.symbol_id = sym;
-    out.kind = EventKind::BookTop;
+    set_book_top(out, sym, BookTop{bid_px, bid_qty, ask_px, ask_qty, sc[kSequence].num}, exch_ts, msg.recv_ts_ns);
     return true;
   }
 
@@ -316,15 +307,7 @@ bool CoinbaseNormalizer::normalize(const Message& msg, MarketEvent& out) noexcep
   int64_t exch_ts = 0;
   if (!parse_iso8601_utc_ns(sc.str(kTime), exch_ts)) return drop(type, DropReason::BadTime);
   stats_.by_type.inc(type);
-  std::memset(static_cast<void*>(&out), 0, sizeof out);
-  out.exch_ts_ns = exch_ts;
-  out.recv_ts_ns = msg.recv_ts_ns;
-  out.trade.px = px;
-  out.trade.qty = qty;
-  out.trade.trade_id = sc[kTradeId].num;
-  out.trade.aggressor = aggressor;
-  out.symbol_id = sym;
-  out.kind = EventKind::Trade;
+  set_trade(out, sym, Trade{px, qty, sc[kTradeId].num, aggressor}, exch_ts, msg.recv_ts_ns);
   return true;
 }
 
