@@ -47,6 +47,12 @@ constexpr i128 div_round_half_away(i128 num, i128 den) noexcept {
 // Exact product of two fixed values, in raw 1e-16 units (no rounding).
 constexpr i128 mul_exact(Fixed a, Fixed b) noexcept { return static_cast<i128>(a) * b; }
 
+// True when `move` is at least `pct` percent of `of`, exactly: move * 100 >= pct * of, with the left
+// side scaled by 1e8 because pct carries 8 fractional digits (the rules' thresholds: SPEC §4).
+constexpr bool at_least_percent(i128 move, Fixed pct, Fixed of) noexcept {
+  return move * 100 * kScale >= static_cast<i128>(pct) * of;
+}
+
 // Product of two fixed values rounded half away from zero to 1e-8 (notional, fee, P&L).
 // The caller guarantees the result fits int64_t (prices and quantities are bounded by the
 // configured max_order_* limits and by int64 parsing).

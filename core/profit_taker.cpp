@@ -12,10 +12,9 @@ ProfitTaker::ProfitTaker(std::vector<ProfitLevel> levels, std::vector<SymbolRule
 
 bool ProfitTaker::gain_reached(Fixed qty, Fixed entry, Fixed touch, Fixed gain_pct) noexcept {
   if (qty == 0 || entry <= 0 || touch <= 0) return false;
-  // gain >= pct%  <=>  (touch - entry) * 100 >= pct * entry  (long; mirrored for a short).
-  // gain_pct carries 8 fractional digits, so the left side is scaled by 1e8 to match.
-  const i128 diff = qty > 0 ? static_cast<i128>(touch) - entry : static_cast<i128>(entry) - touch;
-  return diff * 100 * kScale >= static_cast<i128>(gain_pct) * entry;
+  // gain = touch - entry for a long, mirrored for a short.
+  const i128 gain = qty > 0 ? static_cast<i128>(touch) - entry : static_cast<i128>(entry) - touch;
+  return at_least_percent(gain, gain_pct, entry);
 }
 
 Fixed ProfitTaker::reduction_qty(Fixed abs_qty, Fixed fraction, Fixed lot_step) noexcept {

@@ -29,10 +29,9 @@ StopLoss::StopLoss(const StopLossConfig& cfg, std::vector<SymbolRules> rules)
 
 bool StopLoss::loss_reached(Fixed qty, Fixed entry, Fixed touch, Fixed loss_pct) noexcept {
   if (qty == 0 || entry <= 0 || touch <= 0) return false;
-  // loss >= pct%  <=>  (entry - touch) * 100 >= pct * entry  (long; mirrored for a short).
-  // loss_pct carries 8 fractional digits, so the left side is scaled by 1e8 to match.
+  // loss = entry - touch for a long, mirrored for a short.
   const i128 loss = qty > 0 ? static_cast<i128>(entry) - touch : static_cast<i128>(touch) - entry;
-  return loss * 100 * kScale >= static_cast<i128>(loss_pct) * entry;
+  return at_least_percent(loss, loss_pct, entry);
 }
 
 RuleDecision StopLoss::evaluate(SymbolId id, Fixed qty, Fixed entry, Fixed touch) noexcept {

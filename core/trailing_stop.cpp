@@ -20,13 +20,13 @@ TrailingStop::TrailingStop(const TrailingStopConfig& cfg, std::vector<SymbolRule
 bool TrailingStop::activated(Fixed qty, Fixed entry, Fixed best, Fixed activation_pct) noexcept {
   if (qty == 0 || entry <= 0 || best <= 0) return false;
   const i128 gain = qty > 0 ? static_cast<i128>(best) - entry : static_cast<i128>(entry) - best;
-  return gain * 100 * kScale >= static_cast<i128>(activation_pct) * entry;
+  return at_least_percent(gain, activation_pct, entry);
 }
 
 bool TrailingStop::retraced(Fixed qty, Fixed best, Fixed touch, Fixed trail_pct) noexcept {
   if (qty == 0 || best <= 0 || touch <= 0) return false;
   const i128 back = qty > 0 ? static_cast<i128>(best) - touch : static_cast<i128>(touch) - best;
-  return back * 100 * kScale >= static_cast<i128>(trail_pct) * best;
+  return at_least_percent(back, trail_pct, best);
 }
 
 void TrailingStop::observe(SymbolId id, Fixed qty, Fixed entry, Fixed touch) noexcept {
