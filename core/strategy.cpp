@@ -228,25 +228,20 @@ void Strategy::evaluate_rules(SymbolId id) noexcept {
     trail_.observe(id, p.qty, p.entry, touch);  // the best mark must not be missed while waiting
     return;
   }
-  if (stop_.enabled(id)) {
-    const RuleDecision d = stop_.evaluate(id, p.qty, p.entry, touch);
+  // The stops come first; the first rule that sends an order ends this evaluation.
+  auto close_by = [&](auto& rule, uint64_t& fired, OrderReason why) noexcept {
+    if (!rule.enabled(id)) return false;
+    const RuleDecision d = rule.evaluate(id, p.qty, p.entry, touch);
     stats_[id].rule_skipped += d.skipped;
-    if (d.send) {
-      ++stats_[id].stop_losses;
-      send_order(id, d.side, d.qty, touch, OrderReason::StopLoss, 0);
-      after_send();
-      return;
-    }
-  }
-  if (trail_.enabled(id)) {
-    const RuleDecision d = trail_.evaluate(id, p.qty, p.entry, touch);
-    stats_[id].rule_skipped += d.skipped;
-    if (d.send) {
-      ++stats_[id].trailing_stops;
-      send_order(id, d.side, d.qty, touch, OrderReason::TrailingStop, 0);
-      after_send();
-      return;
-    }
+    if (!d.send) return false;
+    ++fired;
+    send_order(id, d.side, d.qty, touch, why, 0);
+    after_send();
+    return true;
+  };
+  if (close_by(stop_, stats_[id].stop_losses, OrderReason::StopLoss) ||
+      close_by(trail_, stats_[id].trailing_stops, OrderReason::TrailingStop)) {
+    return;
   }
   const ProfitDecision d = profit_.evaluate(id, p.qty, p.entry, touch);
   stats_[id].profit_take_skipped += d.skipped;
