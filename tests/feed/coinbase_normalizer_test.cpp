@@ -3,6 +3,7 @@
 // number grammar, and a replay of all recorded lines checked field by field against an independent
 // JSON parser (nlohmann::json).
 #include "feed/coinbase_normalizer.hpp"
+#include "feed_test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,37 +29,10 @@ using T = CoinbaseMessageType;
 const std::string kDataDir = std::string(TP_TEST_DATA_DIR) + "/coinbase/";
 constexpr const char* kRecording = "coinbase_pro_20210417_selected.txt";
 
-// A message whose bytes are followed by kPayloadPadding bytes of filler that is not zero (the
-// contract only promises readable bytes).
-class OwnedMessage {
- public:
-  OwnedMessage(std::string_view text, int64_t recv_ts_ns, char filler = '"')
-      : buf_(std::string(text) + std::string(kPayloadPadding, filler)), size_(text.size()), recv_(recv_ts_ns) {}
-  Message msg() const { return Message{buf_.data(), size_, recv_}; }
+using test::Line;
+using test::OwnedMessage;
 
- private:
-  std::string buf_;
-  std::size_t size_;
-  int64_t recv_;
-};
-
-struct Line {
-  int64_t recv_ts_ns;
-  std::string payload;
-};
-
-std::vector<Line> load(const std::string& file) {
-  std::ifstream in(kDataDir + file);
-  EXPECT_TRUE(in.good()) << "cannot open " << kDataDir + file;
-  std::vector<Line> lines;
-  std::string s;
-  while (std::getline(in, s)) {
-    if (s.empty()) continue;
-    const auto sp = s.find(' ');
-    lines.push_back({std::stoll(s.substr(0, sp)), s.substr(sp + 1)});
-  }
-  return lines;
-}
+std::vector<Line> load(const std::string& file) { return test::load_recording(kDataDir + file); }
 
 // The first recorded line whose payload contains `needle`.
 Line find_line(std::string_view needle, const std::string& file = kRecording) {

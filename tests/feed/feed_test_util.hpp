@@ -214,4 +214,37 @@ struct PacketBuilder {
   }
 };
 
+// A message whose bytes are followed by kPayloadPadding bytes of filler that is not zero (the
+// contract only promises readable bytes).
+class OwnedMessage {
+ public:
+  OwnedMessage(std::string_view text, int64_t recv_ts_ns, char filler = '"')
+      : buf_(std::string(text) + std::string(kPayloadPadding, filler)), size_(text.size()), recv_(recv_ts_ns) {}
+  Message msg() const { return Message{buf_.data(), size_, recv_}; }
+
+ private:
+  std::string buf_;
+  std::size_t size_;
+  int64_t recv_;
+};
+
+// One line of a recorded-messages file (tests/data/<venue>/*.txt): "<recv_ts_ns> <payload>".
+struct Line {
+  int64_t recv_ts_ns;
+  std::string payload;
+};
+
+inline std::vector<Line> load_recording(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot open " << path;
+  std::vector<Line> lines;
+  std::string s;
+  while (std::getline(in, s)) {
+    if (s.empty()) continue;
+    const auto sp = s.find(' ');
+    lines.push_back({std::stoll(s.substr(0, sp)), s.substr(sp + 1)});
+  }
+  return lines;
+}
+
 }  // namespace tp::feed::test
