@@ -14,18 +14,17 @@
 #include <string_view>
 
 #include "feed/coinbase_normalizer.hpp"
+#include "tests/fuzz/normalizer_fuzz.hpp"
 
 namespace {
+
+using tp::fuzz::check;
 
 struct Harness {
   tp::SymbolTable symbols{{"BTC-USD", "BAND-GBP", "SKL-BTC", "SKL-USD", "ETH-EUR"}};
   tp::feed::NormalizerStats stats;
   tp::feed::CoinbaseNormalizer norm{symbols, stats, 1 << 16};
 };
-
-void check(bool cond) {
-  if (!cond) std::abort();
-}
 
 // civil_from_days (H. Hinnant), the inverse of the parser's days_from_civil, to re-format a time.
 void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
@@ -76,27 +75,8 @@ void check_time(std::string_view s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   static Harness h;
-  const std::size_t cap = size + tp::feed::kPayloadPadding;
-  std::unique_ptr<char[]> buf(new char[cap]);
-  if (size != 0) std::memcpy(buf.get(), data, size);
-
-  tp::MarketEvent ev1{}, ev2{};
-  bool ok[2];
-  for (int pass = 0; pass < 2; ++pass) {
-    std::memset(buf.get() + size, pass == 0 ? 0 : '"', tp::feed::kPayloadPadding);
-    const uint64_t messages = h.stats.messages();
-    const uint64_t dropped = h.stats.dropped();
-    const tp::feed::Message msg{buf.get(), size, 1'000'000'007};
-    ok[pass] = h.norm.normalize(msg, pass == 0 ? ev1 : ev2);
-    check(h.stats.messages() == messages + 1);
-    check(h.stats.dropped() <= dropped + 1);
-    if (ok[pass]) check(h.stats.dropped() == dropped);
-    check(h.stats.sample_count <= tp::feed::kMaxDropSamples);
-    check(h.norm.clock_only_ts_ns() == -1);
-  }
-  check(ok[0] == ok[1]);
-  if (ok[0]) {
-    check(std::memcmp(&ev1, &ev2, sizeof ev1) == 0);
+  tp::MarketEvent ev1{};
+  if (tp::fuzz::normalize_twice(h.norm, h.stats, data, size, ev1, [&](auto& n) { check(n.clock_only_ts_ns() == -1); })) {
     check(ev1.symbol_id < h.symbols.size());
     check(ev1.recv_ts_ns == 1'000'000'007);
     check(ev1.exch_ts_ns >= 0);
