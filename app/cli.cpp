@@ -1,15 +1,19 @@
 #include "app/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
 #include "app/bench_run.hpp"
 #include "app/latency_report.hpp"
 #include "app/replay_engine.hpp"
+#include "app/run_paths.hpp"
 #include "app/run_report.hpp"
 #include "app/version.hpp"
 #include "core/config.hpp"
+#include "core/printable.hpp"
 
 namespace tp {
 namespace {
@@ -40,6 +44,9 @@ int guarded(const char* what, Fn&& fn) {
   } catch (const ConfigError& e) {
     std::cerr << "tickpipe: configuration error: " << e.what() << "\n";
     return 2;
+  } catch (const UsageError& e) {
+    std::cerr << "tickpipe: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "tickpipe: " << what << " failed: " << e.what() << "\n";
     return 1;
@@ -56,7 +63,29 @@ struct ReplayArgs {
   std::string dump;
   bool resume = false;
   bool latency = false;
+  bool report_given = false;  // given, even as "" (an error, not "no report")
+  bool dump_given = false;
 };
+
+// The text report goes to standard output; a report that did not arrive is a failed run (exit 1).
+int finish_stdout() {
+  std::cout.flush();
+  if (std::cout) return 0;
+  std::cerr << "tickpipe: cannot write the report to standard output: " << std::strerror(errno) << "\n";
+  return 1;
+}
+
+// Every output of a run against every input and every other output, before anything is written.
+int check_paths(const RunPaths& paths) {
+  return guarded("start-up", [&] { check_run_paths(paths); });
+}
+
+RunPaths captures_and_config(const std::vector<std::string>& captures, const std::string& config) {
+  RunPaths r;
+  for (const auto& c : captures) r.captures.push_back({"capture", c});
+  r.inputs.push_back({"-c", config});
+  return r;
+}
 
 int replay(const ReplayArgs& a) {
   ReplayOptions opt;
@@ -80,21 +109,28 @@ int replay(const ReplayArgs& a) {
   opt.config_path = config_path;
   opt.resume = a.resume;
 
+  RunPaths paths = captures_and_config(opt.captures, config_path);
+  paths.outputs.push_back({"--journal", a.journal});
+  if (a.report_given) paths.outputs.push_back({"--report", a.report});
+  if (a.dump_given) paths.outputs.push_back({"--dump-messages", a.dump});
+  if (const int rc = check_paths(paths)) return rc;
+
   Config cfg;
   if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(config_path); })) return rc;
   RunReport rep;
   if (const int rc = guarded("replay", [&] { rep = a.latency ? run_measured(cfg, opt, 0) : run_replay(cfg, opt); }))
     return rc;
   print_report(rep, std::cout);
+  int rc = finish_stdout();
   if (!a.report.empty()) {
     try {
       write_report_json(rep, a.report);
     } catch (const std::exception& e) {
       std::cerr << "tickpipe: " << e.what() << "\n";
-      return 1;
+      rc = 1;
     }
   }
-  return 0;
+  return rc;
 }
 
 struct BenchArgs {
@@ -104,7 +140,9 @@ struct BenchArgs {
   std::string journal = kDefaultBenchJournal;
   std::string report;
   std::string html;
-  uint64_t warmup = 1000;
+  bool report_given = false;
+  bool html_given = false;
+  int64_t warmup = 1000;
   int repeat = 1;
   double rate = 20000;
 };
@@ -130,10 +168,17 @@ int bench(const BenchArgs& a) {
   }
   opt.config_path = config_path;
   opt.journal_path = a.journal;
-  opt.warmup_messages = a.warmup;
+  opt.warmup_messages = static_cast<uint64_t>(a.warmup);
   opt.repeat = a.repeat;
   opt.packet_rate = a.rate;
   opt.mode = a.mode == "deterministic" ? ReplayMode::Deterministic : ReplayMode::Threaded;
+
+  const std::string html = a.html_given ? a.html : a.report_given ? html_beside(a.report) : std::string();
+  RunPaths paths = captures_and_config(opt.captures, config_path);
+  paths.outputs.push_back({"--journal", a.journal});
+  if (a.report_given) paths.outputs.push_back({"--report", a.report});
+  if (a.report_given || a.html_given) paths.outputs.push_back({a.html_given ? "--html" : "the HTML report", html});
+  if (const int rc = check_paths(paths)) return rc;
 
   Config cfg;
   if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(config_path); })) return rc;
@@ -143,8 +188,9 @@ int bench(const BenchArgs& a) {
             << r.gateway.accepted << " to the venue), " << r.fills << " fills in " << r.wall_seconds << " s ("
             << r.mode << ")\n";
   for (const std::string& w : r.warnings) std::cout << "warning: " << w << "\n";
+  if (!r.interrupted_by.empty()) std::cout << "interrupted by " << r.interrupted_by << ": measured what ran\n";
   print_latency_report(*r.latency, std::cout);
-  const std::string html = !a.html.empty() ? a.html : a.report.empty() ? std::string() : html_beside(a.report);
+  if (const int rc = finish_stdout()) return rc;
   try {
     if (!a.report.empty()) write_latency_json(*r.latency, a.report);
     if (!html.empty()) write_latency_html(*r.latency, html);
@@ -184,7 +230,11 @@ int run_cli(int argc, char** argv) {
   bp->add_option("-c,--config", ba.config, "TOML configuration ([threads] sets pinning and wait strategies)");
   bp->add_option("--report", ba.report, "write the latency report as JSON to this file (and HTML beside it)");
   bp->add_option("--html", ba.html, "write the HTML latency report here (default: beside --report)");
-  bp->add_option("--warmup", ba.warmup, "messages replayed before measuring")->capture_default_str();
+  bp->add_option("--warmup", ba.warmup, "messages replayed before measuring")
+      ->check(CLI::Validator(
+          [](std::string& v) { return !v.empty() && v[0] == '-' ? std::string("must be 0 or more") : std::string(); },
+          "N>=0"))
+      ->capture_default_str();
   bp->add_option("--repeat", ba.repeat, "replay the captures this many times in one run")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
@@ -196,6 +246,11 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"deterministic", "threaded"}));
   bp->add_option("--journal", ba.journal, "journal file (JSON lines)")->capture_default_str();
 
+  // CLI11 calls a word that is no subcommand "a subcommand is required": name it instead.
+  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "replay" && std::string_view(argv[1]) != "bench") {
+    std::cerr << "tickpipe: unknown command '" << printable(argv[1]) << "' (commands: replay, bench; see --help)\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -204,8 +259,24 @@ int run_cli(int argc, char** argv) {
     app.exit(e);
     return 2;
   }
-  if (rp->parsed()) return replay(ra);
-  if (bp->parsed()) return bench(ba);
+  if (rp->parsed()) {
+    ra.report_given = rp->count("--report") != 0;
+    ra.dump_given = rp->count("--dump-messages") != 0;
+    if (rp->count("-c") != 0 && ra.config.empty()) {
+      std::cerr << "tickpipe replay: -c: the path is empty\n";
+      return 2;
+    }
+    return replay(ra);
+  }
+  if (bp->parsed()) {
+    ba.report_given = bp->count("--report") != 0;
+    ba.html_given = bp->count("--html") != 0;
+    if (bp->count("-c") != 0 && ba.config.empty()) {
+      std::cerr << "tickpipe bench: -c: the path is empty\n";
+      return 2;
+    }
+    return bench(ba);
+  }
   return 2;
 }
 

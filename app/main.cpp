@@ -1,3 +1,13 @@
-#include "app/cli.hpp"
+#include <iostream>
 
-int main(int argc, char** argv) { return tp::run_cli(argc, argv); }
+#include "app/cli.hpp"
+#include "core/process_signals.hpp"
+
+int main(int argc, char** argv) {
+  // First, before anything can take time: a SIGTERM or SIGUSR2 during start-up must be honoured by
+  // the engine (stop; kill switch), never kill it with the default action.
+  if (const std::string err = tp::process_signals::install(); !err.empty())
+    std::cerr << "tickpipe: warning: signal handlers not installed (" << err << "): SIGINT/SIGTERM kill the "
+              << "process without flushing the journal, and the kill switch signals are unavailable\n";
+  return tp::run_cli(argc, argv);
+}

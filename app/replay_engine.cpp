@@ -1,5 +1,8 @@
 #include "app/replay_engine.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -7,6 +10,7 @@
 #include <thread>
 
 #include "core/journal.hpp"
+#include "core/process_signals.hpp"
 #include "core/rings.hpp"
 #include "core/strategy.hpp"
 #include "core/symbol_table.hpp"
@@ -61,7 +65,7 @@ struct Pipeline {
   Strategy strategy;
   JournalWriter journal;
 
-  Pipeline(const Config& c, const ReplayOptions& opt)
+  Pipeline(const Config& c, const ReplayOptions& opt, JournalResume resume)
       : cfg(c),
         symbols(c.symbol_names()),
         decoder(decoder_options(c.feed, opt.latency != nullptr)),
@@ -69,14 +73,12 @@ struct Pipeline {
         gateway(c.risk, venue, *ring_b, *ring_c, c.threads.gateway_wait),
         strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true,
                  opt.mode == ReplayMode::Deterministic ? SettleFn{&gateway, &drain_gateway} : SettleFn{}),
-        journal(opt.journal_path, symbols, c.journal.fsync,
-                opt.resume ? prepare_resume(opt.journal_path) : JournalResume{}) {
+        journal(opt.journal_path, symbols, c.journal.fsync, std::move(resume)) {
     const auto max_msg = static_cast<std::size_t>(c.feed.max_message_bytes);
     if (c.venue_format == VenueFormat::Coinbase)
       coinbase = std::make_unique<feed::CoinbaseNormalizer>(symbols, norm_stats, max_msg);
     else
       binance = std::make_unique<feed::BinanceNormalizer>(symbols, norm_stats, max_msg);
-    if (opt.dump_messages_path) dump = std::make_unique<feed::MessageDump>(*opt.dump_messages_path);
     strategy.set_latency(opt.latency);
     gateway.set_latency(opt.latency);
     if (opt.mode == ReplayMode::Threaded) {
@@ -90,9 +92,32 @@ struct Pipeline {
     if (!decoder.open(path, err)) throw RunError("cannot read capture '" + path + "': " + err);
   }
 
+  // Everything is checked and the first capture is open: the outputs take their place (nothing
+  // that existed was changed before this point).
+  void start(const ReplayOptions& opt) {
+    if (opt.dump_messages_path) dump = std::make_unique<feed::MessageDump>(*opt.dump_messages_path);
+    journal.start();
+  }
+
   void drain_journal() {
     JournalRecord r;
     while (ring_d->try_pop(r)) journal.write(r);
+  }
+};
+
+// Operator commands between two market events in deterministic mode. A resumed run first applies
+// the commands its journal holds, each after as many events as when it was taken; commands that
+// arrive meanwhile wait until the run has caught up with the journal, so the replayed prefix is
+// exactly the one written.
+struct CommandPoll {
+  Pipeline& p;
+  ControlQueue& control;
+  const std::vector<JournaledCommand>& journaled;
+  std::size_t next = 0;
+  void operator()() noexcept {
+    while (next < journaled.size() && journaled[next].events == p.strategy.market_events())
+      p.strategy.apply_control(journaled[next++].command);
+    if (next == journaled.size() && p.journal.unverified() == 0) p.strategy.poll_control(control);
   }
 };
 
@@ -100,19 +125,25 @@ struct Pipeline {
 // (the strategy settles every order it sends with the gateway before it goes on, SPEC §6).
 struct DirectSink {
   Pipeline& p;
-  ControlQueue& control;
+  CommandPoll& commands;
   void on_event(const MarketEvent& ev) noexcept {
-    p.strategy.poll_control(control);
+    commands();
     p.strategy.on_market(ev);
-    JournalRecord r;
-    while (p.ring_d->try_pop(r)) p.journal.write(r);
+    p.drain_journal();
   }
 };
 
 constexpr uint32_t kControlPollEvents = 64;
 
+const std::atomic<int>& stop_flag_of(const ReplayOptions& opt) {
+  return opt.stop != nullptr ? *opt.stop : process_signals::stop_flag();
+}
+
 feed::ReplayPacer pacer_of(const ReplayOptions& opt) {
-  return opt.packet_rate > 0 ? feed::ReplayPacer::fixed_rate(opt.packet_rate) : feed::ReplayPacer(opt.speed);
+  feed::ReplayPacer pacer =
+      opt.packet_rate > 0 ? feed::ReplayPacer::fixed_rate(opt.packet_rate) : feed::ReplayPacer(opt.speed);
+  pacer.set_cancel(&stop_flag_of(opt));
+  return pacer;
 }
 
 // Threaded mode: the feed thread only publishes (and wakes a blocked strategy).
@@ -150,19 +181,36 @@ void prepare_machine(const ThreadsConfig& tc, std::vector<std::string>& warnings
     warnings.push_back(w);
 }
 
+// Starts a stage thread with the stop and kill-switch signals blocked in it, so they are delivered
+// to the calling thread, the journal writer (core/process_signals.hpp).
+// (A thread inherits the mask of the thread that starts it: blocked from its first instruction.)
+template <typename Fn>
+std::thread stage_thread(Fn&& fn) {
+  sigset_t old;
+  pthread_sigmask(SIG_SETMASK, nullptr, &old);
+  process_signals::block_in_this_thread();
+  std::thread t(std::forward<Fn>(fn));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return t;
+}
+
 template <typename Normalizer>
-uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt, ControlQueue& control) {
-  DirectSink sink{p, control};
+uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt, ControlQueue& control,
+                           const std::vector<JournaledCommand>& journaled) {
+  CommandPoll commands{p, control, journaled};
+  DirectSink sink{p, commands};
   feed::FeedStage<Normalizer, DirectSink> stage(p.decoder, normalizer, p.dump.get(), sink, pacer_of(opt),
                                                 opt.latency);
   stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
-  for (const auto& path : opt.captures) {
-    p.open_capture(path);
-    while (stage.step() && !p.journal.failed()) {
+  const std::atomic<int>& stop = stop_flag_of(opt);
+  for (std::size_t i = 0; i < opt.captures.size() && stop.load(std::memory_order_relaxed) == 0; ++i) {
+    if (i != 0) p.open_capture(opt.captures[i]);
+    // A stop request is honoured between packets: every event of the last packet is complete.
+    while (stop.load(std::memory_order_relaxed) == 0 && stage.step() && !p.journal.failed()) {
     }
     if (p.journal.failed()) break;  // reported by the caller
   }
-  p.strategy.poll_control(control);
+  commands();
   p.strategy.send_end_of_data();
   p.gateway.drain();
   p.strategy.drain_exec();
@@ -181,12 +229,11 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& 
   std::atomic<uint64_t> events{0};
   std::string feed_error;
 
-  // Open the first capture here so a bad path fails before any thread starts.
-  p.open_capture(opt.captures.front());
   prepare_machine(tc, warnings);
+  const std::atomic<int>& stop = stop_flag_of(opt);
   EventCount* strategy_wake = tc.strategy_wait == WaitKind::Blocking ? &p.strategy_wake : nullptr;
 
-  std::thread strategy([&] {
+  std::thread strategy = stage_thread([&] {
     place_thread("tp-strategy", tc.strategy_cpu, tc.sched_fifo_priority, warnings, warn_mu);
     Waiter w(tc.strategy_wait, strategy_wake);
     // A blocked strategy sleeps until the feed or the gateway has something for it.
@@ -228,7 +275,7 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& 
     strategy_done.store(true, std::memory_order_release);
   });
 
-  std::thread gateway([&] {
+  std::thread gateway = stage_thread([&] {
     place_thread("tp-gateway", tc.gateway_cpu, tc.sched_fifo_priority, warnings, warn_mu);
     Waiter w(tc.gateway_wait, tc.gateway_wait == WaitKind::Blocking ? &p.gateway_wake : nullptr);
     while (!p.gateway.end_of_data()) {
@@ -242,16 +289,16 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& 
 
   // The producer starts last: its consumers are running (and the start-up allocations of the
   // threads are done) before the first event.
-  std::thread feed([&] {
+  std::thread feed = stage_thread([&] {
     place_thread("tp-feed", tc.feed_cpu, tc.sched_fifo_priority, warnings, warn_mu);
     RingSink sink{*p.ring_a, tc.feed_wait, strategy_wake};
     feed::FeedStage<Normalizer, RingSink> stage(p.decoder, normalizer, p.dump.get(), sink, pacer_of(opt),
                                                 opt.latency);
     stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
     try {
-      for (std::size_t i = 0; i < opt.captures.size(); ++i) {
+      for (std::size_t i = 0; i < opt.captures.size() && stop.load(std::memory_order_relaxed) == 0; ++i) {
         if (i != 0) p.open_capture(opt.captures[i]);
-        while (stage.step()) {
+        while (stop.load(std::memory_order_relaxed) == 0 && stage.step()) {
         }
       }
     } catch (const std::exception& e) {
@@ -309,32 +356,41 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   if (opt.captures.empty()) throw RunError("no capture to replay");
   if (opt.resume && opt.mode != ReplayMode::Deterministic)
     throw ConfigError("--resume needs --mode deterministic: only a deterministic replay can reproduce the journal");
-  auto p = std::make_unique<Pipeline>(cfg, opt);
+  JournalResume resume;
+  if (opt.resume) {
+    try {
+      resume = prepare_resume(opt.journal_path);
+    } catch (const NotAJournal& e) {
+      throw UsageError(e.what());
+    }
+  }
+  const std::vector<JournaledCommand> journaled = resume.commands;
+  auto p = std::make_unique<Pipeline>(cfg, opt, std::move(resume));
+  // A bad first capture fails here, before any output replaces what was there.
+  p->open_capture(opt.captures.front());
+  p->start(opt);
   RunReport rep;
   // The kill switch: the caller's control queue, or one fed by SIGUSR1/SIGUSR2.
   std::unique_ptr<ControlQueue> own_control;
   ControlQueue* control = opt.control;
   if (control == nullptr) {
-    own_control = std::make_unique<ControlQueue>();
+    own_control = std::make_unique<ControlQueue>(/*process_signals=*/true);
     control = own_control.get();
-    if (const std::string err = control->install_signal_handlers(); !err.empty())
-      rep.warnings.push_back("kill switch signals unavailable: " + err);
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto run = [&](auto& normalizer) {
-    return opt.mode == ReplayMode::Deterministic ? run_deterministic(*p, normalizer, opt, *control)
+    return opt.mode == ReplayMode::Deterministic ? run_deterministic(*p, normalizer, opt, *control, journaled)
                                                  : run_threaded(*p, normalizer, opt, *control, rep.warnings);
   };
-  try {
-    rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
-    if (opt.probe.stages_done != nullptr) opt.probe.stages_done(opt.probe.ctx);
-  } catch (...) {
-    if (own_control) own_control->uninstall_signal_handlers();
-    throw;
-  }
-  if (own_control) own_control->uninstall_signal_handlers();
+  rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
+  if (opt.probe.stages_done != nullptr) opt.probe.stages_done(opt.probe.ctx);
   rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  p->journal.flush();
+  if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0) {
+    rep.interrupted_by = process_signals::signal_name(sig);
+    p->journal.flush_and_sync();  // a stop by signal: on disk before the process goes
+  } else {
+    p->journal.flush();
+  }
   p->journal.throw_if_failed();
   if (p->dump) p->dump->close();
   if (const std::size_t left = p->journal.unverified(); left != 0)

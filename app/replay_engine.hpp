@@ -6,6 +6,7 @@
 //    joined by SpscRings; the calling thread writes the journal.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -38,8 +39,13 @@ struct ReplayOptions {
   double speed = 0;          // capture seconds per wall second; 0 = as fast as possible (--speed max)
   double packet_rate = 0;    // > 0: packets released at this fixed rate instead (tickpipe bench --rate)
   // Operator commands (the kill switch) for this run. Null: the engine makes its own queue and
-  // feeds it from SIGUSR1 (REDUCING) and SIGUSR2 (HALTED and flatten).
+  // feeds it from SIGUSR1 (REDUCING) and SIGUSR2 (HALTED and flatten), whose handlers main installs
+  // (core/process_signals.hpp).
   ControlQueue* control = nullptr;
+  // Stop request: the run stops reading at the next packet once it is non-zero (the value names
+  // the signal), then finishes like at the end of the captures and reports it was interrupted.
+  // Null: the process's SIGINT/SIGTERM flag (process_signals::stop_flag()).
+  const std::atomic<int>* stop = nullptr;
   // --resume: continue the journal at journal_path from its last checkpoint. The replay re-derives
   // everything before that checkpoint and must reproduce the journal's lines exactly (JournalMismatch
   // otherwise), then appends. Deterministic mode only.
@@ -56,6 +62,13 @@ bool parse_speed(const std::string& text, double& out);
 
 // The run could not be done (a capture that cannot be opened, an unwritable output): exit 1.
 class RunError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The command line asks for something that cannot be done as asked (an output that is also an
+// input, --resume of a file that is not a journal): exit 2, nothing was changed.
+class UsageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

@@ -43,6 +43,8 @@ struct RunReport {
   Fixed day_pnl = 0;
   Fixed max_drawdown = 0;      // of the whole book's equity
   double wall_seconds = 0;
+  // Empty: the run read every capture to its end. Otherwise the signal that stopped it ("SIGTERM").
+  std::string interrupted_by;
   feed::DecodeStats decode;
   feed::NormalizerStats normalize;
   GatewayStats gateway;

@@ -1,28 +1,24 @@
 // ControlQueue: the control plane into the strategy thread (DESIGN.md). Operator commands (the
 // kill switch) arrive from any thread through a multi-producer moodycamel::ConcurrentQueue, and
-// from signal handlers through one atomic word (a handler may not allocate or lock, so it only
-// sets bits). The strategy thread drains both between market events: no lock, no allocation and
-// no system call on its side.
+// from signal handlers through atomic bits (a handler may not allocate or lock, so it only sets
+// bits; core/process_signals.hpp). The strategy thread drains both between market events: no lock,
+// no allocation and no system call on its side.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
 #include <concurrentqueue/concurrentqueue.h>
-#include <string>
 
-#include "core/orders.hpp"
+#include "core/control_command.hpp"
 
 namespace tp {
 
-struct ControlCommand {
-  TradingState state = TradingState::Halted;  // the state to enter
-  bool flatten = false;                       // also close every open position
-};
-
 class ControlQueue {
  public:
-  ControlQueue();
+  // `process_signals`: also take SIGUSR1/SIGUSR2 from core/process_signals (the engine's own
+  // queue); the handlers are installed by main, so a signal during start-up waits here.
+  explicit ControlQueue(bool process_signals = false);
 
   // Any thread. May allocate (the queue grows per producer); never blocks the strategy thread.
   bool push(const ControlCommand& c) {
@@ -34,18 +30,17 @@ class ControlQueue {
   // Strategy thread only: the next command, signals first. No allocation.
   bool try_pop(ControlCommand& out) noexcept;
 
-  // SIGUSR1 -> REDUCING; SIGUSR2 -> HALTED and flatten. The handlers write only to the queue that
-  // installed them last (one engine per process). Returns an empty string or why it failed.
-  std::string install_signal_handlers();
-  void uninstall_signal_handlers() noexcept;
-
-  // Async-signal-safe: what the handlers call. Public for tests.
+  // Async-signal-safe: a command as a signal delivers it (REDUCING: SIGUSR1; HALTED and flatten:
+  // SIGUSR2). Signals win over queued commands, the stronger one first. Public for tests.
   void raise_from_signal(ControlCommand c) noexcept;
+  // A command is waiting (signals included). Any thread.
+  bool pending() const noexcept;
 
  private:
   static constexpr uint32_t kReducing = 1u;
   static constexpr uint32_t kHaltFlatten = 2u;
 
+  const bool process_signals_;
   moodycamel::ConcurrentQueue<ControlCommand> queue_;
   moodycamel::ConsumerToken consumer_;
   // Commands enqueued and not yet taken: lets the strategy's per-event poll be two relaxed loads

@@ -85,8 +85,8 @@ void Strategy::handle_market(const MarketEvent& ev) noexcept {
   if (++events_ - checkpointed_events_ >= checkpoint_every_) checkpoint();
 }
 
-void Strategy::checkpoint() noexcept {
-  if (events_ == checkpointed_events_) return;
+void Strategy::checkpoint(bool force) noexcept {
+  if (events_ == checkpointed_events_ && !force) return;
   JournalRecord jr{};
   jr.kind = JournalKind::Checkpoint;
   jr.ts_ns = clock_ns_;
@@ -144,9 +144,22 @@ void Strategy::poll_control(ControlQueue& q) noexcept {
 }
 
 void Strategy::apply_control(const ControlCommand& c) noexcept {
+  // The command is an input: journaled first, with the count of market events it follows, so
+  // --resume can apply it again at the same place (docs/durability.md).
+  JournalRecord jr{};
+  jr.kind = JournalKind::Command;
+  jr.ts_ns = clock_ns_;
+  jr.client_order_id = events_;
+  jr.to_state = c.state;
+  jr.flatten = c.flatten;
+  jr.command_source = c.source;
+  journal(jr);
   set_state(c.state, StateReason::KillSwitch);
   if (c.state == TradingState::Halted) cancel_non_reducing();
   if (c.flatten) flatten(OrderReason::KillSwitch);
+  // A checkpoint right after it makes the command durable (flushed, and fsynced per the policy):
+  // a resumed run finds it in the prefix it replays.
+  checkpoint(/*force=*/true);
 }
 
 void Strategy::set_state(TradingState to, StateReason why) noexcept {

@@ -81,13 +81,15 @@ class Strategy {
   // Applies the operator commands waiting in `q` (between market events).
   void poll_control(ControlQueue& q) noexcept;
   // Enters `to` at once (the kill switch); HALTED cancels open orders that do not reduce, and
-  // `flatten` closes every open position with market orders.
+  // `flatten` closes every open position with market orders. Journals the command itself first
+  // (a `command` record) and a checkpoint after what it caused.
   void apply_control(const ControlCommand& c) noexcept;
 
   // No more market data: asks the gateway to acknowledge once it has processed everything.
   void send_end_of_data() noexcept;
-  // Journals a checkpoint covering every market event so far, unless the last one already does.
-  void checkpoint() noexcept;
+  // Journals a checkpoint covering every market event so far, unless the last one already does
+  // (`force`: even then, e.g. right after an operator command).
+  void checkpoint(bool force = false) noexcept;
   uint64_t market_events() const noexcept { return events_; }
   bool end_of_data_acknowledged() const noexcept { return end_acked_; }
 

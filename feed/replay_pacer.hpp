@@ -10,6 +10,7 @@
 
 #include <time.h>
 
+#include <atomic>
 #include <cstdint>
 #include <thread>
 
@@ -26,6 +27,10 @@ class ReplayPacer {
     p.interval_ns_ = per_second > 0 ? 1e9 / per_second : 0;
     return p;
   }
+
+  // A wait ends early once `*cancel` is non-zero (a stop request): the engine must stop at the next
+  // event even when the capture's next message is minutes away. Null: never.
+  void set_cancel(const std::atomic<int>* cancel) noexcept { cancel_ = cancel; }
 
   bool active() const noexcept { return factor_ > 0 || interval_ns_ > 0; }
   bool per_packet() const noexcept { return interval_ns_ > 0; }
@@ -51,6 +56,7 @@ class ReplayPacer {
  private:
   static constexpr int64_t kSleepThresholdNs = 200'000;
   static constexpr int64_t kSpinNs = 100'000;
+  static constexpr int64_t kMaxNapNs = 20'000'000;  // how late a stop request may be seen
 
   void wait_until_count() noexcept {
     const int64_t now = now_ns();
@@ -61,11 +67,12 @@ class ReplayPacer {
     wait_until(now, start_wall_ns_ + static_cast<int64_t>(static_cast<double>(released_ - 1) * interval_ns_));
   }
 
-  static void wait_until(int64_t now, int64_t due) noexcept {
+  void wait_until(int64_t now, int64_t due) const noexcept {
     for (int64_t t = now; t < due; t = now_ns()) {
+      if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed) != 0) return;
       const int64_t left = due - t;
       if (left > kSleepThresholdNs) {
-        const int64_t nap = left - kSpinNs;
+        const int64_t nap = left - kSpinNs < kMaxNapNs ? left - kSpinNs : kMaxNapNs;
         timespec ts{static_cast<time_t>(nap / 1'000'000'000), static_cast<long>(nap % 1'000'000'000)};
         nanosleep(&ts, nullptr);
       } else {
@@ -85,6 +92,7 @@ class ReplayPacer {
   uint64_t released_ = 0;
   int64_t first_capture_ns_ = -1;
   int64_t start_wall_ns_ = 0;
+  const std::atomic<int>* cancel_ = nullptr;
 };
 
 }  // namespace tp::feed

@@ -162,19 +162,26 @@ TEST(RiskPipeline, FeesOfTheRulesCountAtTheNextEvent) {
 TEST(RiskPipeline, KillSwitchReducingThenHaltAndFlatten) {
   Harness h(two_symbols(F(1000)));
   h.top(kDay + 1, F(100), F(101), 0);
-  h.strategy.apply_control({TradingState::Reducing, false});
+  h.strategy.apply_control({TradingState::Reducing, false, CommandSource::Sigusr1});
   h.drain_journal();
-  ASSERT_EQ(h.lines.size(), 1u);
-  EXPECT_EQ(h.lines[0], R"({"event":"state","ts":1723161600000000001,"from":"ACTIVE","to":"REDUCING","reason":"kill_switch"})");
+  // The command (an input, for --resume), what it did, and a checkpoint that makes it durable.
+  ASSERT_EQ(h.lines.size(), 3u);
+  EXPECT_EQ(h.lines[0],
+            R"({"event":"command","ts":1723161600000000001,"events":1,"state":"REDUCING","flatten":false,"source":"SIGUSR1"})");
+  EXPECT_EQ(h.lines[1], R"({"event":"state","ts":1723161600000000001,"from":"ACTIVE","to":"REDUCING","reason":"kill_switch"})");
+  EXPECT_EQ(h.lines[2], R"({"event":"checkpoint","ts":1723161600000000001,"events":1})");
   h.strategy.apply_control({TradingState::Halted, true});
   h.drain_journal();
-  ASSERT_EQ(h.lines.size(), 5u);
-  EXPECT_NE(h.lines[1].find(R"("from":"REDUCING","to":"HALTED","reason":"kill_switch")"), std::string::npos);
-  EXPECT_NE(h.lines[2].find(R"("symbol":"AAA","side":"sell","qty":"1.00000000","order_type":"market","reason":"kill_switch")"),
+  ASSERT_EQ(h.lines.size(), 9u);
+  EXPECT_EQ(h.lines[3],
+            R"({"event":"command","ts":1723161600000000001,"events":1,"state":"HALTED","flatten":true,"source":"operator"})");
+  EXPECT_NE(h.lines[4].find(R"("from":"REDUCING","to":"HALTED","reason":"kill_switch")"), std::string::npos);
+  EXPECT_NE(h.lines[5].find(R"("symbol":"AAA","side":"sell","qty":"1.00000000","order_type":"market","reason":"kill_switch")"),
             std::string::npos)
-      << h.lines[2];
-  EXPECT_NE(h.lines[3].find(R"("event":"fill")"), std::string::npos);
-  EXPECT_NE(h.lines[4].find(R"("symbol":"BBB","side":"buy","qty":"2.00000000")"), std::string::npos) << h.lines[4];
+      << h.lines[5];
+  EXPECT_NE(h.lines[6].find(R"("event":"fill")"), std::string::npos);
+  EXPECT_NE(h.lines[7].find(R"("symbol":"BBB","side":"buy","qty":"2.00000000")"), std::string::npos) << h.lines[7];
+  EXPECT_EQ(h.lines[8], R"({"event":"checkpoint","ts":1723161600000000001,"events":1})");
   EXPECT_EQ(h.strategy.book()[0].qty, 0);
   // BBB has no mark yet: its flatten order waits for BBB's first book top and fills there.
   EXPECT_EQ(h.strategy.open_orders(), 1u);
@@ -313,18 +320,20 @@ latency_ns = 1000
   EXPECT_EQ(h.strategy.open_orders(), 1u);
   h.strategy.apply_control({TradingState::Halted, false});
   h.drain_journal();
-  ASSERT_EQ(h.lines.size(), 2u);
-  EXPECT_NE(h.lines[1].find(R"("to":"HALTED","reason":"kill_switch")"), std::string::npos);
+  ASSERT_EQ(h.lines.size(), 4u);  // command, state, checkpoint
+  EXPECT_NE(h.lines[1].find(R"("event":"command")"), std::string::npos) << h.lines[1];
+  EXPECT_NE(h.lines[2].find(R"("to":"HALTED","reason":"kill_switch")"), std::string::npos);
+  EXPECT_NE(h.lines[3].find(R"("event":"checkpoint")"), std::string::npos) << h.lines[3];
   // The cancel, like the order, reaches the venue after the latency: it takes effect at the first
   // book top at or after it, before that book top could fill the order.
   EXPECT_EQ(h.strategy.open_orders(), 1u);
   h.top(2000, F(110), F(111));
-  ASSERT_EQ(h.lines.size(), 3u);
-  EXPECT_EQ(h.lines[2], R"({"event":"cancel","ts":2000,"client_order_id":1,"filled_qty":"0.00000000"})");
+  ASSERT_EQ(h.lines.size(), 5u);
+  EXPECT_EQ(h.lines[4], R"({"event":"cancel","ts":2000,"client_order_id":1,"filled_qty":"0.00000000"})");
   EXPECT_EQ(h.strategy.open_orders(), 0u);
   EXPECT_EQ(h.strategy.book()[0].qty, 0) << "the cancelled entry never fills";
   h.top(3000, F(120), F(121));
-  EXPECT_EQ(h.lines.size(), 3u) << "no entry while HALTED";
+  EXPECT_EQ(h.lines.size(), 5u) << "no entry while HALTED";
 }
 
 }  // namespace
