@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "core/printable.hpp"
+
 namespace tp {
 namespace {
 
@@ -378,9 +380,9 @@ std::string format_latency(uint64_t ns) {
 
 void print_latency_report(const LatencyReport& r, std::ostream& out) {
   out << "Latency\n"
-      << "  clock:          " << r.clock_source << "\n"
-      << "  wait strategy:  " << r.wait_strategy << "\n"
-      << "  machine:        " << r.machine << "\n"
+      << "  clock:          " << printable(r.clock_source) << "\n"
+      << "  wait strategy:  " << printable(r.wait_strategy) << "\n"
+      << "  machine:        " << printable(r.machine) << "\n"  // /proc/cpuinfo: outside text
       << "  events:         " << describe_events(r) << "\n";
   std::size_t name_w = 5;
   for (const LatencyStage& st : r.stages) name_w = std::max(name_w, st.name.size());

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "app/version.hpp"
+#include "core/printable.hpp"
 
 namespace tp {
 namespace {
@@ -66,14 +67,22 @@ nlohmann::json counters_json(const Counters& c, const Names& names) {
 
 }  // namespace
 
+// Every piece of outside text (paths, symbol names from the configuration, samples of capture
+// bytes, warnings that quote the OS) goes through printable(): no raw control byte reaches the
+// terminal.
 void print_report(const RunReport& r, std::ostream& out) {
   const Totals t = totals_of(r);
-  out << version_string() << " replay (" << r.mode << " mode)\n";
-  for (const auto& c : r.captures) out << "capture:  " << c << "\n";
-  if (!r.config_path.empty()) out << "config:   " << r.config_path << "\n";
-  out << "journal:  " << r.journal_path << " (" << r.journal_records << " records";
+  out << version_string() << " replay (" << printable(r.mode) << " mode)\n";
+  for (const auto& c : r.captures) out << "capture:  " << printable(c) << "\n";
+  if (!r.config_path.empty()) out << "config:   " << printable(r.config_path) << "\n";
+  out << "journal:  " << printable(r.journal_path) << " (" << r.journal_records << " records";
   if (r.resumed_records != 0) out << ", " << r.resumed_records << " of them verified against the resumed journal";
-  out << ")\n\n";
+  out << ")\n";
+  if (!r.interrupted_by.empty())
+    out << "Interrupted by " << r.interrupted_by << " after " << r.events
+        << " market events: the captures were not read to their end; the journal is complete up to there\n"
+        << "  (its last checkpoint covers every event; --resume continues it)\n";
+  out << "\n";
 
   out << "Positions (quote currency; net = realized + unrealized - fees)\n";
   out << std::left << std::setw(12) << "symbol" << std::right << std::setw(16) << "position" << std::setw(18)
@@ -81,7 +90,7 @@ void print_report(const RunReport& r, std::ostream& out) {
       << std::setw(14) << "fees" << std::setw(16) << "net" << std::setw(7) << "fills" << std::setw(14)
       << "profit-takes" << std::setw(7) << "skips" << std::setw(9) << "rejects" << "\n";
   for (const auto& s : r.symbols) {
-    out << std::left << std::setw(12) << s.name << std::right << std::setw(16) << to_string_fixed(s.position.qty)
+    out << std::left << std::setw(12) << printable(s.name) << std::right << std::setw(16) << to_string_fixed(s.position.qty)
         << std::setw(18) << to_string_fixed(s.position.entry) << std::setw(18) << to_string_fixed(s.mark)
         << std::setw(16) << to_string_fixed(s.position.realized) << std::setw(16) << to_string_fixed(s.unrealized)
         << std::setw(14) << to_string_fixed(s.position.fees) << std::setw(16) << to_string_fixed(net_of(s))
@@ -98,7 +107,7 @@ void print_report(const RunReport& r, std::ostream& out) {
       << "winning" << std::setw(10) << "losing" << std::setw(16) << "max drawdown" << std::setw(8) << "stops"
       << std::setw(10) << "trailing" << std::setw(9) << "entries" << std::setw(13) << "rule skips" << "\n";
   for (const auto& s : r.symbols) {
-    out << std::left << std::setw(12) << s.name << std::right << std::setw(16) << to_string_fixed(s.position.max_abs_qty)
+    out << std::left << std::setw(12) << printable(s.name) << std::right << std::setw(16) << to_string_fixed(s.position.max_abs_qty)
         << std::setw(10) << s.position.winning_reductions << std::setw(10) << s.position.losing_reductions
         << std::setw(16) << to_string_fixed(s.stats.max_drawdown) << std::setw(8) << s.stats.stop_losses
         << std::setw(10) << s.stats.trailing_stops << std::setw(9) << s.stats.entries << std::setw(13)
@@ -137,16 +146,16 @@ void print_report(const RunReport& r, std::ostream& out) {
   print_counters(out, r.normalize.drops, feed::kDropReasonNames, true);
   for (std::size_t i = 0; i < r.normalize.sample_count; ++i) {
     const auto& s = r.normalize.samples[i];
-    out << "  e.g. " << feed::name_of(s.reason) << ": " << s.view() << (s.truncated() ? "..." : "") << "\n";
+    out << "  e.g. " << feed::name_of(s.reason) << ": " << printable(s.view()) << (s.truncated() ? "..." : "") << "\n";
   }
   out << "Capture decoding\n";
   print_counters(out, r.decode, feed::kDecodeCounterNames, true);
-  for (const auto& w : r.warnings) out << "warning: " << w << "\n";
+  for (const auto& w : r.warnings) out << "warning: " << printable(w) << "\n";
   if (r.latency) {
     out << "\n";
     print_latency_report(*r.latency, out);
   }
-  out << "\nRun: " << r.events << " market events in " << std::fixed << std::setprecision(3) << r.wall_seconds
+  out << "\nRun: " << r.events << " market events" << (r.interrupted_by.empty() ? "" : " (interrupted)") << " in " << std::fixed << std::setprecision(3) << r.wall_seconds
       << " s";
   if (r.wall_seconds > 0)
     out << " (" << std::setprecision(0) << static_cast<double>(r.events) / r.wall_seconds << " events/s)";
@@ -162,6 +171,8 @@ void write_report_json(const RunReport& r, const std::string& path) {
   j["captures"] = r.captures;
   j["config"] = r.config_path;
   j["journal"] = {{"path", r.journal_path}, {"records", r.journal_records}, {"resumed_records", r.resumed_records}};
+  // null: the captures were read to their end; else the signal that stopped the run.
+  j["interrupted_by"] = r.interrupted_by.empty() ? json(nullptr) : json(r.interrupted_by);
   json syms = json::array();
   for (const auto& s : r.symbols) {
     syms.push_back({{"symbol", s.name},
@@ -229,7 +240,9 @@ void write_report_json(const RunReport& r, const std::string& path) {
 
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f) throw std::runtime_error("cannot open report file '" + path + "'");
-  f << j.dump(2) << "\n";
+  // nlohmann escapes control characters; bytes that are not UTF-8 (a path, say) would make dump()
+  // throw after the run has finished: they become U+FFFD, as in the latency JSON.
+  f << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   if (!f) throw std::runtime_error("cannot write report file '" + path + "'");
 }
 

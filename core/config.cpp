@@ -1,23 +1,33 @@
 #include "core/config.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <set>
 #include <sstream>
+#include <system_error>
 #include <toml++/toml.h>
+
+#include "core/printable.hpp"
+#include "core/profit_taker.hpp"
 
 namespace tp {
 namespace {
 
-// Prefixes every message with "<file>:<line>: " when the node knows its line.
+// Prefixes every message with "<file>:<line>: " when the node knows its line. Messages quote keys
+// and values from the file (and its path), which may hold any byte: the whole message goes through
+// printable() so that an error printed on a terminal cannot carry control sequences.
 [[noreturn]] void fail(const std::string& src, const toml::node* node, const std::string& msg) {
   std::ostringstream os;
   os << src;
   if (node != nullptr && node->source().begin.line > 0) os << ":" << node->source().begin.line;
   os << ": " << msg;
-  throw ConfigError(os.str());
+  throw ConfigError(printable(os.str()));
 }
 
 class Reader {
@@ -188,7 +198,7 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
     os << src << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
-    throw ConfigError(os.str());
+    throw ConfigError(printable(os.str()));
   }
 
   Config cfg;
@@ -209,6 +219,11 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
   const toml::array* syms = top.array("symbols");
   if (syms == nullptr || syms->empty())
     fail(src, &root, "missing required key 'symbols': at least one [[symbols]] table with name and lot_step");
+  // Symbol ids are 16 bits and the symbol table is sized for kMaxSymbols (core/symbol_table.hpp).
+  if (syms->size() > kMaxSymbols)
+    fail(src, syms->get(kMaxSymbols),
+         "key 'symbols' lists " + std::to_string(syms->size()) + " symbols; at most " + std::to_string(kMaxSymbols) +
+             " are supported ('symbols[" + std::to_string(kMaxSymbols) + "]' is the first one too many)");
   for (std::size_t i = 0; i < syms->size(); ++i) {
     const std::string path = "symbols[" + std::to_string(i) + "]";
     const Reader r(src, element_table(src, *syms->get(i), path), path);
@@ -256,6 +271,12 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     const Reader r(src, *t, "profit_take");
     r.only({"levels"});
     if (const toml::array* lv = r.array("levels")) {
+      // The rule keeps the fired levels of a position as a 32-bit mask (core/profit_taker.hpp).
+      if (lv->size() > kMaxProfitLevels)
+        fail(src, lv->get(kMaxProfitLevels),
+             "key 'profit_take.levels' lists " + std::to_string(lv->size()) + " levels; at most " +
+                 std::to_string(kMaxProfitLevels) + " are supported ('profit_take.levels[" +
+                 std::to_string(kMaxProfitLevels) + "]' is the first one too many)");
       for (std::size_t i = 0; i < lv->size(); ++i) {
         const std::string path = "profit_take.levels[" + std::to_string(i) + "]";
         const Reader lr(src, element_table(src, *lv->get(i), path), path);
@@ -454,12 +475,33 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
   return cfg;
 }
 
+// Every failure names the path and the operating system's reason: a directory, a missing or
+// unreadable file must not reach the parser as an empty document ("missing key 'symbols'").
 Config load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open configuration file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path);
+  auto os_error = [&](const char* what, int err) {
+    return ConfigError(printable(path) + ": " + what + ": " + std::system_category().message(err));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw os_error("cannot open configuration file", errno);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw os_error("cannot read configuration file", errno);
+  if (S_ISDIR(st.st_mode)) throw ConfigError(printable(path) + ": is a directory, not a configuration file");
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw os_error("cannot read configuration file", errno);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return parse_config(text, path);
 }
 
 }  // namespace tp
