@@ -50,25 +50,46 @@ TEST(KillSwitch, Sigusr2HaltsAndFlattensARunningReplay) {
   testing::TempDir dir;
   const std::string journal = dir / "j.jsonl";
   const std::string report = dir / "r.json";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    execl(TP_TICKPIPE_BIN, TP_TICKPIPE_BIN, "replay", "--mode", "threaded", "--speed", "50x", "--journal",
-          journal.c_str(), "--report", report.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t pid =
+      testing::spawn_tickpipe({"replay", "--mode", "threaded", "--speed", "50x", "--journal", journal, "--report", report});
   ASSERT_GT(pid, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  // Signalled once the pipeline runs (its journal has its first record), never after a guessed sleep.
+  ASSERT_TRUE(testing::wait_for_lines(pid, journal, 1));
   ASSERT_EQ(kill(pid, SIGUSR2), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "the signal must not kill the engine";
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const testing::ChildExit e = testing::wait_exit(pid);
+  ASSERT_EQ(e.signal, -1) << "the signal must not kill the engine";
+  EXPECT_EQ(e.code, 0);
   const auto rep = nlohmann::json::parse(testing::read_file(report));
   EXPECT_EQ(rep["trading_state"], "HALTED");
   ASSERT_FALSE(rep["state_history"].empty());
   EXPECT_EQ(rep["state_history"][0]["reason"], "kill_switch");
   EXPECT_EQ(rep["symbols"][0]["position"], "0.00000000");
+  const std::string text = testing::read_file(journal);
+  EXPECT_NE(text.find(R"("state":"HALTED","flatten":true,"source":"SIGUSR2"})"), std::string::npos) << text;
+}
+
+// A production engine is signalled at any moment, start-up included: the handlers are installed
+// first thing in main, so a kill switch that arrives before the pipeline exists waits for it.
+TEST(KillSwitch, Sigusr2DuringStartUpIsAppliedNotFatal) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    testing::TempDir dir;
+    const std::string journal = dir / "j.jsonl";
+    const pid_t pid = testing::spawn_tickpipe({"replay", "--speed", "50x", "--journal", journal});
+    ASSERT_GT(pid, 0);
+    // As early as the test can: the exec may not even be done.
+    std::this_thread::sleep_for(std::chrono::microseconds(attempt * 2000));
+    ASSERT_EQ(kill(pid, SIGUSR2), 0);
+    const testing::ChildExit e = testing::wait_exit(pid);
+    if (e.signal == SIGUSR2) {
+      // Only before exec (the child is still the test's fork, which has the default action).
+      continue;
+    }
+    ASSERT_EQ(e.code, 0) << "attempt " << attempt;
+    const std::string text = testing::read_file(journal);
+    EXPECT_NE(text.find(R"("source":"SIGUSR2")"), std::string::npos) << text;
+    return;
+  }
+  FAIL() << "every SIGUSR2 arrived before the engine started";
 }
 
 }  // namespace

@@ -17,6 +17,9 @@ namespace {
 
 using testing::read_file;
 using testing::run_tickpipe;
+using testing::spawn_tickpipe;
+using testing::wait_exit;
+using testing::wait_for_lines;
 using testing::split_lines;
 using testing::TempDir;
 using testing::write_file;
@@ -29,20 +32,6 @@ std::string config_with_checkpoints(const TempDir& dir) {
   const std::string path = dir / "c.toml";
   write_file(path, read_file(kSampleConfig) + "\n[journal]\ncheckpoint_events = 100\n");
   return path;
-}
-
-pid_t spawn_tickpipe(const std::vector<std::string>& args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(TP_TICKPIPE_BIN));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    execv(TP_TICKPIPE_BIN, argv.data());
-    _exit(127);
-  }
-  return pid;
 }
 
 TEST(Recovery, KilledReplayResumesToTheSameJournalAndPositions) {
@@ -58,11 +47,10 @@ TEST(Recovery, KilledReplayResumesToTheSameJournalAndPositions) {
   const pid_t pid = spawn_tickpipe({"replay", "-c", cfg, std::string(TP_SOURCE_DIR) + "/samples/binance-btcusdt-3200.pcap",
                                     "--speed", "20x", "--journal", dir / "crash.jsonl"});
   ASSERT_GT(pid, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Killed once it has written its third checkpoint (~300 of the 3,200 events, a tenth of the run).
+  ASSERT_TRUE(wait_for_lines(pid, dir / "crash.jsonl", 3, "\"event\":\"checkpoint\""));
   ASSERT_EQ(kill(pid, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed: make it slower";
+  ASSERT_EQ(wait_exit(pid).signal, SIGKILL) << "the run finished before it was killed: make it slower";
 
   const std::string partial = read_file(dir / "crash.jsonl");
   const std::string reference = read_file(dir / "full.jsonl");
@@ -124,6 +112,74 @@ TEST(Recovery, ResumeWithoutAJournalStartsFromTheBeginningAndThreadedIsRefused) 
   EXPECT_FALSE(read_file(dir / "new.jsonl").empty());
   r = run_tickpipe("replay -c " + kSampleConfig + " " + cap + " --mode threaded --journal " + dir / "t.jsonl" + " --resume");
   EXPECT_EQ(r.status, 2) << r.output;
+}
+
+// Operator commands are inputs (issue 9): a kill switch taken during a run is journaled with the
+// event it followed, made durable by a checkpoint, and applied again at that event by --resume.
+// The reference is a run that took SIGUSR2 and finished; a crash anywhere after the command's
+// checkpoint must resume to exactly that journal.
+TEST(Recovery, ResumeAfterAKillSwitchReappliesTheCommandAtTheSameEvent) {
+  TempDir dir;
+  const std::string cfg = config_with_checkpoints(dir);
+  const std::string cap = std::string(TP_SOURCE_DIR) + "/samples/binance-btcusdt-3200.pcap";
+  const std::string ref_path = dir / "ref.jsonl";
+  const pid_t pid = spawn_tickpipe({"replay", "-c", cfg, cap, "--speed", "20x", "--journal", ref_path});
+  ASSERT_TRUE(wait_for_lines(pid, ref_path, 3, "\"event\":\"checkpoint\""));
+  ASSERT_EQ(kill(pid, SIGUSR2), 0);
+  ASSERT_EQ(wait_exit(pid).code, 0);
+  const std::string reference = read_file(ref_path);
+  const auto lines = split_lines(reference);
+  std::size_t command = lines.size();
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].find("\"event\":\"command\"") != std::string::npos) command = i;
+  ASSERT_LT(command, lines.size()) << reference;
+  EXPECT_NE(lines[command].find(R"("state":"HALTED","flatten":true,"source":"SIGUSR2"})"), std::string::npos);
+
+  // Crashes after the command: at the checkpoint that follows it, at a later checkpoint with a
+  // record and a torn line after it, and with the whole journal there.
+  std::vector<std::size_t> checkpoints_after;
+  for (std::size_t i = command; i < lines.size(); ++i)
+    if (lines[i].find("\"event\":\"checkpoint\"") != std::string::npos) checkpoints_after.push_back(i);
+  ASSERT_GE(checkpoints_after.size(), 2u);
+  const std::size_t cuts[] = {checkpoints_after.front(), checkpoints_after[checkpoints_after.size() / 2],
+                              lines.size() - 1};
+  for (const std::size_t cut : cuts) {
+    std::string crashed;
+    for (std::size_t i = 0; i <= cut; ++i) crashed += lines[i] + "\n";
+    if (cut + 1 < lines.size()) crashed += lines[cut + 1].substr(0, lines[cut + 1].size() / 2);
+    write_file(dir / "j.jsonl", crashed);
+    const auto r = run_tickpipe("replay -c " + cfg + " " + cap + " --journal " + dir / "j.jsonl" + " --resume --report " +
+                                dir / "r.json");
+    ASSERT_EQ(r.status, 0) << "cut after line " << cut << ": " << r.output;
+    EXPECT_EQ(read_file(dir / "j.jsonl"), reference) << "cut after line " << cut;
+    const auto rep = nlohmann::json::parse(read_file(dir / "r.json"));
+    EXPECT_EQ(rep["trading_state"], "HALTED");
+  }
+}
+
+// The issue's own sequence: SIGUSR2, then SIGKILL, then --resume: the resumed run succeeds and the
+// command is in the journal once.
+TEST(Recovery, KillSwitchThenSigkillThenResume) {
+  TempDir dir;
+  const std::string cfg = config_with_checkpoints(dir);
+  const std::string cap = std::string(TP_SOURCE_DIR) + "/samples/binance-btcusdt-3200.pcap";
+  const std::string journal = dir / "j.jsonl";
+  const pid_t pid = spawn_tickpipe({"replay", "-c", cfg, cap, "--speed", "20x", "--journal", journal});
+  ASSERT_TRUE(wait_for_lines(pid, journal, 2, "\"event\":\"checkpoint\""));
+  ASSERT_EQ(kill(pid, SIGUSR2), 0);
+  ASSERT_TRUE(wait_for_lines(pid, journal, 1, "\"event\":\"command\""));
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  ASSERT_EQ(wait_exit(pid).signal, SIGKILL) << "the run finished before it was killed: make it slower";
+  const auto r = run_tickpipe("replay -c " + cfg + " " + cap + " --journal " + journal + " --resume --report " +
+                              dir / "r.json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string text = read_file(journal);
+  std::size_t commands = 0;
+  for (const auto& l : split_lines(text)) commands += l.find("\"event\":\"command\"") != std::string::npos;
+  EXPECT_EQ(commands, 1u) << text;
+  const auto rep = nlohmann::json::parse(read_file(dir / "r.json"));
+  EXPECT_EQ(rep["trading_state"], "HALTED");
+  EXPECT_EQ(rep["symbols"][0]["position"], "0.00000000");
 }
 
 }  // namespace
