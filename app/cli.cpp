@@ -14,6 +14,7 @@
 #include "app/version.hpp"
 #include "core/config.hpp"
 #include "core/printable.hpp"
+#include "core/process_signals.hpp"
 
 namespace tp {
 namespace {
@@ -34,6 +35,39 @@ std::string bundled(const char* rel) {
   return rel;
 }
 
+// A message that quotes paths, capture bytes or journal lines, made safe for the terminal line by
+// line (its own line breaks are kept; configuration errors come escaped already).
+std::string printable_lines(std::string_view text) {
+  std::string out;
+  for (std::size_t start = 0;;) {
+    const std::size_t nl = text.find('\n', start);
+    append_printable(out, text.substr(start, nl == std::string_view::npos ? nl : nl - start));
+    if (nl == std::string_view::npos) return out;
+    out += '\n';
+    start = nl + 1;
+  }
+}
+
+// A stop signal that arrives before the run starts ends it there: nothing was written.
+bool stopped_before_start() {
+  const int sig = process_signals::stop_signal();
+  if (sig == 0) return false;
+  std::cerr << "tickpipe: " << process_signals::signal_name(sig) << " before the run started: nothing was changed\n";
+  return true;
+}
+
+// Runs `fn`; false when a stop signal ended it before it started producing (said on stderr).
+template <typename Fn>
+bool until_stopped(Fn&& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const StoppedBeforeStart& e) {
+    std::cerr << "tickpipe: " << e.what() << "\n";
+    return false;
+  }
+}
+
 // Runs `fn`, turning what it throws into the exit status (SPEC 8): a configuration error is 2, any
 // other failure 1 ("tickpipe: <what> failed: ..."). 0 when it returned.
 template <typename Fn>
@@ -45,10 +79,10 @@ int guarded(const char* what, Fn&& fn) {
     std::cerr << "tickpipe: configuration error: " << e.what() << "\n";
     return 2;
   } catch (const UsageError& e) {
-    std::cerr << "tickpipe: " << e.what() << "\n";
+    std::cerr << "tickpipe: " << printable_lines(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "tickpipe: " << what << " failed: " << e.what() << "\n";
+    std::cerr << "tickpipe: " << what << " failed: " << printable_lines(e.what()) << "\n";
     return 1;
   }
 }
@@ -117,9 +151,14 @@ int replay(const ReplayArgs& a) {
 
   Config cfg;
   if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(config_path); })) return rc;
+  if (stopped_before_start()) return 0;
   RunReport rep;
-  if (const int rc = guarded("replay", [&] { rep = a.latency ? run_measured(cfg, opt, 0) : run_replay(cfg, opt); }))
+  bool stopped = false;
+  if (const int rc = guarded("replay", [&] {
+        stopped = !until_stopped([&] { rep = a.latency ? run_measured(cfg, opt, 0) : run_replay(cfg, opt); });
+      }))
     return rc;
+  if (stopped) return 0;
   print_report(rep, std::cout);
   int rc = finish_stdout();
   if (!a.report.empty()) {
@@ -182,8 +221,11 @@ int bench(const BenchArgs& a) {
 
   Config cfg;
   if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(config_path); })) return rc;
+  if (stopped_before_start()) return 0;
   RunReport r;
-  if (const int rc = guarded("bench", [&] { r = run_bench(cfg, opt); })) return rc;
+  bool stopped = false;
+  if (const int rc = guarded("bench", [&] { stopped = !until_stopped([&] { r = run_bench(cfg, opt); }); })) return rc;
+  if (stopped) return 0;
   std::cout << "tickpipe bench: " << r.events << " events, " << r.gateway.orders << " orders ("
             << r.gateway.accepted << " to the venue), " << r.fills << " fills in " << r.wall_seconds << " s ("
             << r.mode << ")\n";

@@ -368,6 +368,8 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   auto p = std::make_unique<Pipeline>(cfg, opt, std::move(resume));
   // A bad first capture fails here, before any output replaces what was there.
   p->open_capture(opt.captures.front());
+  if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0)
+    throw StoppedBeforeStart(process_signals::signal_name(sig) + " before the run started: nothing was changed");
   p->start(opt);
   RunReport rep;
   // The kill switch: the caller's control queue, or one fed by SIGUSR1/SIGUSR2.

@@ -66,6 +66,12 @@ class RunError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A stop signal arrived before the run started producing: nothing was written (exit 0).
+class StoppedBeforeStart : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // The command line asks for something that cannot be done as asked (an output that is also an
 // input, --resume of a file that is not a journal): exit 2, nothing was changed.
 class UsageError : public std::runtime_error {

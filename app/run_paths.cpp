@@ -9,15 +9,14 @@
 #include <filesystem>
 
 #include "app/replay_engine.hpp"
-#include "core/printable.hpp"
 
 namespace tp {
 namespace {
 
 namespace fs = std::filesystem;
 
-// `what 'path'`, escaped for the terminal.
-std::string named(const RunPath& p) { return p.what + " '" + printable(p.path) + "'"; }
+// `what 'path'` (the command line escapes the message before printing it).
+std::string named(const RunPath& p) { return p.what + " '" + p.path + "'"; }
 
 // What makes two paths the same file: device and inode of what exists, else the absolute path
 // with every symbolic link that exists resolved.
@@ -72,12 +71,12 @@ void check_writable(const RunPath& p) {
   if (errno != ENOENT) throw RunError("cannot write " + named(p) + ": " + std::strerror(errno));
   const fs::path parent = fs::path(p.path).has_parent_path() ? fs::path(p.path).parent_path() : fs::path(".");
   if (::stat(parent.c_str(), &st) != 0)
-    throw RunError("cannot write " + named(p) + ": its directory '" + printable(parent.string()) +
+    throw RunError("cannot write " + named(p) + ": its directory '" + parent.string() +
                    "': " + std::strerror(errno));
   if (!S_ISDIR(st.st_mode))
-    throw RunError("cannot write " + named(p) + ": '" + printable(parent.string()) + "' is not a directory");
+    throw RunError("cannot write " + named(p) + ": '" + parent.string() + "' is not a directory");
   if (::access(parent.c_str(), W_OK | X_OK) != 0)
-    throw RunError("cannot write " + named(p) + ": its directory '" + printable(parent.string()) +
+    throw RunError("cannot write " + named(p) + ": its directory '" + parent.string() +
                    "': " + std::strerror(errno));
 }
 
