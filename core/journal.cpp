@@ -305,7 +305,7 @@ JournalWriter::JournalWriter(const std::string& path, const SymbolTable& symbols
 }
 
 JournalWriter::~JournalWriter() {
-  if (hook_.flush_fn != nullptr) JournalFlushHook::install(nullptr);
+  if (hook_.flush_fn != nullptr) JournalFlushHook::uninstall(&hook_);
   if (fd_ >= 0) ::close(fd_);
   if (!started_ && !temp_.empty()) ::unlink(temp_.c_str());
 }

@@ -20,7 +20,9 @@ static_assert(std::atomic<int>::is_always_lock_free && std::atomic<uint32_t>::is
 volatile sig_atomic_t g_in_journal_op = 0;
 volatile sig_atomic_t g_exit_pending = 0;
 
-constexpr int kSignals[] = {SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+
+bool is_stop(int sig) noexcept { return sig == SIGINT || sig == SIGTERM || sig == SIGHUP; }
 
 void say(const char* s) noexcept {
   const ssize_t n = ::write(STDERR_FILENO, s, std::strlen(s));
@@ -41,8 +43,9 @@ extern "C" void on_stop_signal(int sig) {
   const int saved_errno = errno;
   int none = 0;
   if (g_stop.compare_exchange_strong(none, sig, std::memory_order_acq_rel)) {
-    say(sig == SIGINT ? "tickpipe: SIGINT: stopping after the current event (again to exit at once)\n"
-                      : "tickpipe: SIGTERM: stopping after the current event (again to exit at once)\n");
+    say(sig == SIGINT   ? "tickpipe: SIGINT: stopping after the current event (again to exit at once)\n"
+        : sig == SIGHUP ? "tickpipe: SIGHUP: stopping after the current event (again to exit at once)\n"
+                        : "tickpipe: SIGTERM: stopping after the current event (again to exit at once)\n");
     errno = saved_errno;
     return;
   }
@@ -69,11 +72,15 @@ std::string install() noexcept {
   // The stop handler must not run inside itself on another signal of the pair.
   sigaddset(&sa.sa_mask, SIGINT);
   sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGHUP);
   sa.sa_flags = SA_RESTART;
   for (const int sig : kSignals) {
-    sa.sa_handler = (sig == SIGINT || sig == SIGTERM) ? on_stop_signal : on_kill_switch_signal;
+    sa.sa_handler = is_stop(sig) ? on_stop_signal : on_kill_switch_signal;
     if (sigaction(sig, &sa, nullptr) != 0) return std::string("sigaction: ") + std::strerror(errno);
   }
+  // A closed pipe or socket is an error to handle where it happens (EPIPE), never a silent death:
+  // the report to a closed stdout fails the run with a message, a venue that went away reconnects.
+  if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR) return std::string("signal(SIGPIPE): ") + std::strerror(errno);
   return {};
 }
 
@@ -106,6 +113,7 @@ std::string signal_name(int sig) {
   switch (sig) {
     case SIGINT: return "SIGINT";
     case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
     case SIGUSR1: return "SIGUSR1";
     case SIGUSR2: return "SIGUSR2";
     default: return "signal " + std::to_string(sig);
@@ -115,6 +123,10 @@ std::string signal_name(int sig) {
 }  // namespace process_signals
 
 void JournalFlushHook::install(JournalFlushHook* hook) noexcept { g_hook.store(hook, std::memory_order_release); }
+
+void JournalFlushHook::uninstall(JournalFlushHook* hook) noexcept {
+  g_hook.compare_exchange_strong(hook, nullptr, std::memory_order_acq_rel);
+}
 
 void JournalFlushHook::enter() noexcept {
   g_in_journal_op = 1;

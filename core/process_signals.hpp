@@ -1,13 +1,15 @@
 // ProcessSignals: what a signal from outside does to a running engine (docs/durability.md).
 //
-//  - SIGINT, SIGTERM, the first time: a stop request. The engine stops reading at the next packet
+//  - SIGINT, SIGTERM, SIGHUP (the terminal went away), the first time: a stop request. The engine stops reading at the next packet
 //    boundary, drains its rings, writes a final checkpoint, flushes and fsyncs the journal, writes
 //    its reports (which say it was interrupted) and exits 0.
-//  - SIGINT, SIGTERM, the second time: exit at once (status 128 + signal). Every journal line
+//  - the same, a second time: exit at once (status 128 + signal). Every journal line
 //    already formatted is handed to the kernel and fsynced first (see JournalFlushHook).
 //  - SIGUSR1, SIGUSR2: the kill switch (REDUCING; HALTED and flatten). Kept as bits until the
 //    engine's control queue takes them, so a signal during start-up is applied at the first
 //    event instead of killing the process.
+//
+//  - SIGPIPE is ignored: a write to a closed pipe fails with EPIPE where it happens.
 //
 // install() runs first thing in main, before anything else can fail or take time. The handlers
 // only touch lock-free atomics, and the one that exits calls only async-signal-safe functions.
@@ -31,10 +33,11 @@ inline constexpr uint32_t kSignalHaltFlatten = 2u;
 
 namespace process_signals {
 
-// Installs the handlers for SIGINT, SIGTERM, SIGUSR1 and SIGUSR2. Returns "" or why it failed.
+// Installs the handlers for SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2, and ignores SIGPIPE.
+// Returns "" or why it failed.
 std::string install() noexcept;
 
-// The stop request: 0 until the first SIGINT/SIGTERM (or request_stop), then the signal number.
+// The stop request: 0 until the first SIGINT/SIGTERM/SIGHUP (or request_stop), then the signal number.
 // Read it with a relaxed load: it is polled once per packet.
 const std::atomic<int>& stop_flag() noexcept;
 inline int stop_signal() noexcept { return stop_flag().load(std::memory_order_relaxed); }
@@ -49,7 +52,7 @@ bool kill_switch_pending() noexcept;
 // As if SIGUSR1/SIGUSR2 had arrived. Async-signal-safe.
 void raise_kill_switch(uint32_t bits) noexcept;
 
-// Blocks the four signals in the calling thread (stage threads; inherited by threads it starts).
+// Blocks those signals in the calling thread (stage threads; inherited by threads it starts).
 void block_in_this_thread() noexcept;
 
 // "SIGTERM", "SIGINT", ... ("signal N" for others).
@@ -65,7 +68,8 @@ struct JournalFlushHook {
   void (*flush_fn)(void* ctx) noexcept = nullptr;
   void* ctx = nullptr;
 
-  static void install(JournalFlushHook* hook) noexcept;  // null: none
+  static void install(JournalFlushHook* hook) noexcept;
+  static void uninstall(JournalFlushHook* hook) noexcept;  // only if it is the one installed
   static void enter() noexcept;
   static void leave() noexcept;
 };

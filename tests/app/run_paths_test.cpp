@@ -192,5 +192,29 @@ TEST(RunPaths, ReportToAFullDeviceFails) {
   EXPECT_EQ(WEXITSTATUS(rc), 1);
 }
 
+TEST(RunPaths, ReportToAClosedPipeFailsWithAMessage) {
+  // `tickpipe replay | head -0`: the reader is gone. SIGPIPE is ignored, so the write fails with
+  // EPIPE and the run says so (exit 1), after its journal is complete.
+  TempDir dir;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    dup2(fds[1], STDOUT_FILENO);
+    if (!std::freopen((dir / "err.txt").c_str(), "w", stderr)) _exit(126);
+    execl(TP_TICKPIPE_BIN, TP_TICKPIPE_BIN, "replay", "--journal", (dir / "j.jsonl").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[0]);
+  close(fds[1]);
+  const testing::ChildExit e = testing::wait_exit(pid);
+  EXPECT_EQ(e.signal, -1) << "not killed by SIGPIPE";
+  EXPECT_EQ(e.code, 1);
+  EXPECT_NE(read_file(dir / "err.txt").find("cannot write the report to standard output"), std::string::npos)
+      << read_file(dir / "err.txt");
+  EXPECT_NE(read_file(dir / "j.jsonl").find("\"event\":\"checkpoint\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tp

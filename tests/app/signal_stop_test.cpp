@@ -52,7 +52,7 @@ TEST_P(SignalStop, FirstSignalEndsTheRunWithACompleteJournalAndReport) {
 
   // The report says it was interrupted, and by what.
   const auto rep = nlohmann::json::parse(read_file(report));
-  const std::string sig = c.signal == SIGINT ? "SIGINT" : "SIGTERM";
+  const std::string sig = c.signal == SIGINT ? "SIGINT" : c.signal == SIGHUP ? "SIGHUP" : "SIGTERM";
   EXPECT_EQ(rep["interrupted_by"], sig);
   const uint64_t events = rep["events"].get<uint64_t>();
   EXPECT_GT(events, 100u);
@@ -83,9 +83,12 @@ TEST_P(SignalStop, FirstSignalEndsTheRunWithACompleteJournalAndReport) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, SignalStop,
                          ::testing::Values(StopCase{"deterministic", SIGTERM}, StopCase{"threaded", SIGTERM},
-                                           StopCase{"deterministic", SIGINT}, StopCase{"threaded", SIGINT}),
+                                           StopCase{"deterministic", SIGINT}, StopCase{"threaded", SIGINT},
+                                           StopCase{"deterministic", SIGHUP}),
                          [](const auto& info) {
-                           return std::string(info.param.mode) + (info.param.signal == SIGINT ? "Sigint" : "Sigterm");
+                           const int sig = info.param.signal;
+                           return std::string(info.param.mode) +
+                                  (sig == SIGINT ? "Sigint" : sig == SIGHUP ? "Sighup" : "Sigterm");
                          });
 
 TEST(SignalStop, TheTextReportSaysItWasInterrupted) {
