@@ -52,6 +52,10 @@ TEST(BenchCommand, BadArgumentsAreUsageErrors) {
   EXPECT_EQ(run_tickpipe("bench " + std::string(TP_SOURCE_DIR) + "/samples/binance-btcusdt-3200.pcap").status, 2)
       << "a capture needs -c CONFIG";
   EXPECT_EQ(run_tickpipe("bench --report /nonexistent-dir/x.json").status, 1);
+  // A negative count is a usage error, not 2^64 - 1 (which measured nothing and exited 0).
+  const auto r = run_tickpipe("bench --warmup -1");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("--warmup"), std::string::npos) << r.output;
 }
 
 // The threaded replay finishes with every order answered under each wait strategy.

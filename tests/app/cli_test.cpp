@@ -42,6 +42,26 @@ TEST(Cli, BadUsageExitsTwo) {
   EXPECT_NE(r.output.find("-c CONFIG"), std::string::npos) << r.output;
 }
 
+// Issue 9, class 8: messages that say what is wrong.
+TEST(Cli, UnknownCommandIsNamed) {
+  const auto r = run_tickpipe("frobnicate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("unknown command 'frobnicate'"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("subcommand is required"), std::string::npos) << r.output;
+}
+
+TEST(Cli, EmptyPathsAreUsageErrors) {
+  for (const char* opt : {"--report", "--dump-messages", "--journal", "-c"}) {
+    const auto r = run_tickpipe(std::string("replay ") + opt + " ''");
+    EXPECT_EQ(r.status, 2) << opt << ": " << r.output;
+    EXPECT_NE(r.output.find("empty"), std::string::npos) << opt << ": " << r.output;
+  }
+  for (const char* opt : {"--report", "--html", "--journal"}) {
+    const auto r = run_tickpipe(std::string("bench ") + opt + " ''");
+    EXPECT_EQ(r.status, 2) << opt << ": " << r.output;
+  }
+}
+
 TEST(Cli, ConfigErrorsExitTwoAndNameTheKey) {
   TempDir dir;
   write_file(dir / "bad.toml", std::string(kBtcConfig) + "[[positions]]\nsymbol = \"ETHUSDT\"\nqty = \"1\"\nentry_price = \"1\"\n");
