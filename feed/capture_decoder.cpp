@@ -43,7 +43,8 @@ struct CaptureDecoder::Session {
 
 CaptureDecoder::CaptureDecoder(DecoderOptions options)
     : options_(options), udp_buf_(new char[kMaxUdpPayload + kPayloadPadding]()) {
-  TcpStreamHandler handler{this, &CaptureDecoder::on_open, &CaptureDecoder::on_data, &CaptureDecoder::on_gap};
+  TcpStreamHandler handler{this, &CaptureDecoder::on_open, &CaptureDecoder::on_data, &CaptureDecoder::on_gap,
+                           &CaptureDecoder::on_end};
   reassembler_ = std::make_unique<TcpReassembler>(
       TcpReassemblerOptions{options_.max_connections, options_.max_out_of_order_bytes}, handler, &stats_);
   fragments_ = std::make_unique<IpFragmentReassembler>(
@@ -60,6 +61,14 @@ CaptureDecoder::CaptureDecoder(DecoderOptions options)
 CaptureDecoder::~CaptureDecoder() = default;
 
 void CaptureDecoder::reset_connections() noexcept {
+  // A file left before its end (finish() never ran): its streams end here. Framers that ended
+  // already (their stream's FIN, RST or finish()) count nothing twice.
+  for (auto& s : sessions_) {
+    if (s->phase == Session::Phase::WebSocket) {
+      s->server.finish();
+      s->client.finish();
+    }
+  }
   reassembler_->reset();
   fragments_->reset();
   for (auto& s : sessions_) s->reset();
@@ -198,6 +207,17 @@ void CaptureDecoder::on_gap(void* ctx, uint32_t conn, uint8_t dir) noexcept {
       return;
     case Session::Phase::Ignored:
       return;
+  }
+}
+
+void CaptureDecoder::on_end(void* ctx, uint32_t conn, uint8_t dir) noexcept {
+  auto* self = static_cast<CaptureDecoder*>(ctx);
+  Session& s = *self->sessions_[conn];
+  if (s.phase != Session::Phase::WebSocket) return;  // a handshake cut short is judged in finish()/on_open()
+  if (dir == s.server_dir) {
+    s.server.finish();  // counts a server message left unfinished
+  } else {
+    s.client.finish();
   }
 }
 

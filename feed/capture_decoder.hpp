@@ -15,7 +15,10 @@
 //
 // IPv4/IPv6 fragments are reassembled (feed/ip_fragment_reassembler.hpp) before TCP/UDP decoding.
 // A TCP hole that never fills is skipped, never spliced: the WebSocket message straddling it is
-// dropped and delivery resumes at a proven frame boundary (feed/websocket_framer.cpp).
+// dropped and delivery resumes at a proven frame boundary (feed/websocket_framer.cpp). A server
+// message still unfinished where its TCP stream ends (FIN, RST, the tuple reused, the end of the
+// capture, or the next file opened before this one was read to its end) is counted as
+// ws_truncated_at_end.
 #pragma once
 
 #include <cstddef>
@@ -100,6 +103,7 @@ class CaptureDecoder {
   static void on_open(void* ctx, uint32_t conn) noexcept;
   static void on_data(void* ctx, uint32_t conn, uint8_t dir, const uint8_t* data, std::size_t len) noexcept;
   static void on_gap(void* ctx, uint32_t conn, uint8_t dir) noexcept;
+  static void on_end(void* ctx, uint32_t conn, uint8_t dir) noexcept;
   void dispatch(const L4Packet& p, int64_t ts_ns, MessageFn out) noexcept;
   void handshake(Session& s, uint8_t dir, const uint8_t* data, std::size_t len) noexcept;
   void not_websocket(Session& s) noexcept;

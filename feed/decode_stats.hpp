@@ -1,6 +1,8 @@
 // Counters of the byte-decoding chain (pcap file -> packets -> TCP streams / UDP datagrams ->
 // WebSocket messages). Every byte or packet the chain does not turn into a Message is counted under
 // exactly one reason, so a report that prints every non-zero counter explains what was skipped.
+// (A few counters say more about one of those reasons and are marked "of those": they are details,
+// not further losses.)
 #pragma once
 
 #include <array>
@@ -17,8 +19,10 @@ enum class DecodeCounter : uint8_t {
   packets,                 // records read from the capture
   bytes,                   // captured bytes of those records (caplen)
   truncated_packet,        // caplen < len cut into headers or payload: the packet's payload is lost
-  truncated_file,          // the file ended in the middle of a record (what came before is kept)
-  corrupt_file,            // the capture reader reported another error; reading stopped there
+  truncated_file,          // the file ended in the middle of a record, or (pcapng) before its first interface
+                           // block (what came before is kept)
+  corrupt_file,            // the capture reader reported another error; reading stopped there (also right
+                           // after a valid pcapng section header)
   unsupported_link_type,   // packets on a link type the decoder does not know
   // link / network layer
   malformed_packet,        // header fields inconsistent with each other or with the packet length
@@ -44,9 +48,13 @@ enum class DecodeCounter : uint8_t {
   ws_control_frame,        // ping / pong / close frames (never delivered)
   ws_client_message,       // complete client->server data messages (decoded, never delivered)
   ws_protocol_error,       // RFC 6455 violation; that direction stops decoding
-  ws_message_too_big,      // messages over max_message_bytes, dropped
+  ws_message_too_big,      // messages over max_message_bytes, dropped (told by a frame header or by inflating)
+  ws_oversized_frame,      // of those: told by an uncompressed frame's header (its declared length)
+  ws_oversized_frame_bytes,  // payload bytes of those frames, skipped unread by their declared length
   ws_inflate_error,        // permessage-deflate data that does not inflate
   ws_resync_impossible,    // a hole in a permessage-deflate stream with context takeover: direction stopped
+  ws_truncated_at_end,     // server messages cut off where their TCP stream ended (FIN, RST, tuple reused,
+                           // end of the capture, next file opened first)
   // delivered
   messages_udp,
   messages_websocket,
@@ -84,8 +92,11 @@ inline constexpr std::array<std::string_view, kDecodeCounterCount> kDecodeCounte
     "ws_client_message",
     "ws_protocol_error",
     "ws_message_too_big",
+    "ws_oversized_frame",
+    "ws_oversized_frame_bytes",
     "ws_inflate_error",
     "ws_resync_impossible",
+    "ws_truncated_at_end",
     "messages_udp",
     "messages_websocket",
 };

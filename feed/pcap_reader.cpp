@@ -8,6 +8,45 @@
 #include <cstring>
 
 namespace tp::feed {
+namespace {
+
+// pcapng framing (https://www.ietf.org/archive/id/draft-tuexen-opsawg-pcapng-05.html §4.1).
+constexpr uint32_t kShbType = 0x0A0D0D0A;       // the same in both byte orders
+constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D;
+constexpr uint32_t kShbMinLength = 28;           // type, length, magic, versions, section length, length
+constexpr uint32_t kShbMaxLength = 1u << 20;     // libpcap 1.10's BT_SHB_INSANE_MAX
+
+uint32_t load32(const unsigned char* p, bool big_endian) noexcept {
+  return big_endian ? (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3]
+                    : (uint32_t{p[3]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[1]} << 8) | p[0];
+}
+
+// Whether `fp` starts with a whole, valid pcapng Section Header Block, by the checks libpcap makes
+// at open (block type, byte-order magic, a sane length, version 1.0 or 1.2) plus the spec's own (a
+// length that is a multiple of 4, repeated at the block's end). Used only after libpcap refused
+// the file: it reads the SHB and every block up to the first Interface Description Block at open,
+// so a file whose SHB is fine but whose next block is not fails there, not in next(). Leaves the
+// stream at an unspecified position; false when it cannot seek (a pipe).
+bool starts_with_valid_shb(std::FILE* fp) noexcept {
+  unsigned char h[16];
+  if (std::fseek(fp, 0, SEEK_SET) != 0 || std::fread(h, 1, sizeof h, fp) != sizeof h) return false;
+  if (load32(h, false) != kShbType) return false;
+  bool big_endian = false;
+  if (load32(h + 8, false) != kByteOrderMagic) {
+    if (load32(h + 8, true) != kByteOrderMagic) return false;
+    big_endian = true;
+  }
+  const uint32_t length = load32(h + 4, big_endian);
+  if (length < kShbMinLength || length > kShbMaxLength || length % 4 != 0) return false;
+  const unsigned major = big_endian ? (h[12] << 8) | h[13] : (h[13] << 8) | h[12];
+  const unsigned minor = big_endian ? (h[14] << 8) | h[15] : (h[15] << 8) | h[14];
+  if (major != 1 || (minor != 0 && minor != 2)) return false;
+  unsigned char trailer[4];
+  if (std::fseek(fp, static_cast<long>(length) - 4, SEEK_SET) != 0 || std::fread(trailer, 1, 4, fp) != 4) return false;
+  return load32(trailer, big_endian) == length;
+}
+
+}  // namespace
 
 PcapReader::~PcapReader() { close(); }
 
@@ -20,8 +59,25 @@ void PcapReader::close() noexcept {
   end_reason_.clear();
 }
 
-bool PcapReader::finish_open(pcap* handle, const char* errbuf, const std::string& what, std::string& error) {
+bool PcapReader::finish_open(pcap* handle, std::FILE* fp, const char* errbuf, const std::string& what,
+                             std::string& error) {
   if (handle == nullptr) {
+    // libpcap leaves the stream open when it refuses it.
+    const bool header_ok = fp != nullptr && starts_with_valid_shb(fp);
+    if (fp != nullptr) std::fclose(fp);
+    if (header_ok) {
+      // A pcapng file whose Section Header Block is whole and valid but whose next block cannot be
+      // read: libpcap failed at open only because it reads up to the first interface there. The
+      // same bytes one block later would be a failed read, counted, the run going on; so they are
+      // here: a capture of no packets whose unreadable rest is counted (truncated when libpcap
+      // says the file ended: inside a block, or before any interface was described).
+      const char* msg = errbuf[0] != '\0' ? errbuf : "unreadable block after the section header";
+      const bool cut = std::strstr(msg, "truncated") != nullptr || std::strstr(msg, "no Interface Description") != nullptr;
+      truncated_ = cut;
+      corrupt_ = !cut;
+      end_reason_.assign(msg, ::strnlen(msg, PCAP_ERRBUF_SIZE));
+      return true;
+    }
     error = "cannot open capture " + what + ": " + (errbuf[0] != '\0' ? errbuf : "unknown libpcap error");
     return false;
   }
@@ -46,8 +102,7 @@ bool PcapReader::open(const std::string& path, std::string& error) {
   __fsetlocking(fp, FSETLOCKING_BYCALLER);
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap* h = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (h == nullptr) std::fclose(fp);  // libpcap leaves the stream open when it refuses it
-  return finish_open(h, errbuf, "'" + path + "'", error);
+  return finish_open(h, h == nullptr ? fp : nullptr, errbuf, "'" + path + "'", error);
 }
 
 bool PcapReader::open(std::FILE* fp, std::string& error) {
@@ -58,8 +113,7 @@ bool PcapReader::open(std::FILE* fp, std::string& error) {
   }
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap* h = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (h == nullptr) std::fclose(fp);  // libpcap leaves the stream open when it refuses it
-  return finish_open(h, errbuf, "stream", error);
+  return finish_open(h, h == nullptr ? fp : nullptr, errbuf, "stream", error);
 }
 
 PcapReader::Status PcapReader::next(RawPacket& out) noexcept {

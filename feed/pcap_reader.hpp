@@ -2,7 +2,12 @@
 //
 // Timestamps always come back in nanoseconds (the file is opened with nanosecond precision, so
 // libpcap scales µs files up). A file that ends in the middle of a record is not an error: the
-// packets before it are delivered, then next() reports the end with truncated() set.
+// packets before it are delivered, then next() reports the end with truncated() set. Garbage in a
+// file whose header is valid is the same wherever it starts: what comes before it is delivered,
+// then next() reports the end with corrupt() (or truncated()) set. That includes garbage (or the
+// end of the file) right after a pcapng Section Header Block, which libpcap itself refuses at open
+// (it reads up to the first Interface Description Block there): open() succeeds and next() ends at
+// once. A file without a valid pcap header or pcapng SHB is an open error.
 //
 // pcapng through libpcap 1.10 (Debian 12 ships 1.10.3):
 //  - Several Interface Description Blocks with the same link type are fine; each keeps its own
@@ -44,7 +49,8 @@ class PcapReader {
   PcapReader& operator=(const PcapReader&) = delete;
 
   // Opens a capture file; on failure returns false with a human-readable reason in `error`
-  // (missing file, not a capture, unsupported format). Closes any file open before.
+  // (missing file, not a capture, unsupported format, a header cut short). Closes any file open
+  // before.
   bool open(const std::string& path, std::string& error);
   // Same for an already open stream (e.g. fmemopen for the fuzzer). Takes ownership of `fp`, also
   // on failure.
@@ -65,7 +71,8 @@ class PcapReader {
   const std::string& end_reason() const noexcept { return end_reason_; }
 
  private:
-  bool finish_open(pcap* handle, const char* errbuf, const std::string& what, std::string& error);
+  // `fp`: the stream libpcap refused (handle == nullptr), closed here.
+  bool finish_open(pcap* handle, std::FILE* fp, const char* errbuf, const std::string& what, std::string& error);
 
   static constexpr std::size_t kBufferBytes = 1 << 18;
   std::unique_ptr<char[]> buffer_;  // the stdio buffer of a file opened by path (outlives handle_)

@@ -66,6 +66,7 @@ void TcpReassembler::reset_stream(Stream& s) noexcept {
   s.started = false;
   s.fin_pending = false;
   s.closed = false;
+  s.ended = false;
   s.n_intervals = 0;  // the ring itself is kept for the slot's next connection
 }
 
@@ -174,6 +175,21 @@ void TcpReassembler::flush_holes(uint32_t conn, uint8_t dir) noexcept {
   while (s.n_intervals > 0) skip_to(conn, dir, s.intervals[0].begin);
 }
 
+void TcpReassembler::end_stream(uint32_t conn, uint8_t dir) noexcept {
+  Stream& s = conns_[conn].dir[dir];
+  if (s.ended) return;
+  s.ended = true;
+  if (handler_.on_end != nullptr) handler_.on_end(handler_.ctx, conn, dir);
+}
+
+void TcpReassembler::end_open_directions(uint32_t conn) noexcept {
+  for (uint8_t k = 0; k < 2; ++k) {
+    if (conns_[conn].dir[k].closed) continue;  // told when its FIN was reached
+    flush_holes(conn, k);
+    end_stream(conn, k);
+  }
+}
+
 void TcpReassembler::process(const L4Packet& seg) noexcept {
   stats_->inc(DecodeCounter::tcp_segments);
   const bool syn = (seg.tcp_flags & tcp_flag::kSyn) != 0;
@@ -190,8 +206,8 @@ void TcpReassembler::process(const L4Packet& seg) noexcept {
     // connection's end was not captured. Start over rather than mixing two byte streams.
     const Stream& s = conns_[static_cast<std::size_t>(found)].dir[d];
     if (s.started && static_cast<uint32_t>(seg.seq + 1) != s.next_seq) {
-      // Whatever the old connection buffered behind a hole is delivered first.
-      for (uint8_t k = 0; k < 2; ++k) flush_holes(static_cast<uint32_t>(found), k);
+      // Whatever the old connection buffered behind a hole is delivered first, then its streams end.
+      end_open_directions(static_cast<uint32_t>(found));
       release(static_cast<uint32_t>(found));
       found = -1;
     }
@@ -214,10 +230,8 @@ void TcpReassembler::process(const L4Packet& seg) noexcept {
 
   if (rst) {
     // The connection is over in both directions; the bytes a hole is waiting for never come:
-    // deliver what was buffered behind it.
-    for (uint8_t k = 0; k < 2; ++k) {
-      if (!c.dir[k].closed) flush_holes(conn, k);
-    }
+    // deliver what was buffered behind it, then tell each direction it ended.
+    end_open_directions(conn);
     release(conn);
     return;
   }
@@ -379,6 +393,7 @@ void TcpReassembler::maybe_close(uint32_t conn, uint8_t dir) noexcept {
   if (!s.fin_pending || s.closed || s.next_seq != s.fin_seq) return;
   s.closed = true;
   s.n_intervals = 0;
+  end_stream(conn, dir);
   // A connection is released only once both sides said goodbye; until then its segments still
   // find it.
   if (c.dir[0].closed && c.dir[1].closed) release(conn);
@@ -393,6 +408,8 @@ void TcpReassembler::finish() noexcept {
       flush_holes(conn, d);
       // Bytes before a FIN that never came: the stream's end is lost.
       if (s.fin_pending) skip_to(conn, d, s.fin_seq);
+      // The input ends here, so does the stream (the connection itself stays, see the header).
+      end_stream(conn, d);
     }
   }
 }

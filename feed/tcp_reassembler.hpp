@@ -47,6 +47,11 @@ struct TcpStreamHandler {
   // Bytes of direction `dir` were lost: the next on_data() of that direction does not continue the
   // previous one. Optional (nullptr: not told).
   void (*on_gap)(void* ctx, uint32_t conn, uint8_t dir) noexcept = nullptr;
+  // Direction `dir` delivered its last byte: its FIN was reached, the connection was reset or its
+  // tuple reused by a new connection, or the input ended (finish()). Called at most once per
+  // direction and connection, after everything deliverable was delivered, so what the consumer
+  // still holds (a partial message) is lost. Optional (nullptr: not told).
+  void (*on_end)(void* ctx, uint32_t conn, uint8_t dir) noexcept = nullptr;
 };
 
 class TcpReassembler {
@@ -56,7 +61,8 @@ class TcpReassembler {
   // Feeds one TCP segment (seg.transport == Tcp). Delivers whatever became contiguous.
   void process(const L4Packet& seg) noexcept;
   // End of input: every direction still waiting for a hole counts tcp_gap and delivers what it
-  // buffered behind it (after on_gap). Connections stay.
+  // buffered behind it (after on_gap); every direction not closed yet is then told its end
+  // (on_end). Connections stay.
   void finish() noexcept;
   // Forgets every connection (a new capture file); the slots and their buffers are kept.
   void reset() noexcept;
@@ -81,6 +87,7 @@ class TcpReassembler {
     bool started = false;
     bool fin_pending = false;
     bool closed = false;     // FIN reached or RST seen: later payload is ignored
+    bool ended = false;      // on_end() was called (finish() does not close a stream)
     // Out-of-order bytes live at ring[seq & ring_mask]; invariant: every buffered byte lies in
     // [next_seq, next_seq + ring size), so two buffered bytes never share a slot.
     std::unique_ptr<uint8_t[]> ring;
@@ -116,6 +123,11 @@ class TcpReassembler {
   void skip_to(uint32_t conn, uint8_t dir, uint32_t target) noexcept;
   // Gives up on every hole of a direction, delivering all it buffered (end of capture, RST).
   void flush_holes(uint32_t conn, uint8_t dir) noexcept;
+  // The connection is over before both FINs were reached (RST, tuple reused): every direction not
+  // closed yet delivers what it buffered and is told its end.
+  void end_open_directions(uint32_t conn) noexcept;
+  // Tells the handler that a direction ended (once).
+  void end_stream(uint32_t conn, uint8_t dir) noexcept;
   void maybe_close(uint32_t conn, uint8_t dir) noexcept;
 
   std::size_t max_connections_;

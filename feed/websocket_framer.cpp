@@ -41,6 +41,7 @@ void WebSocketFramer::reset(const DeflateParams& deflate) noexcept {
   hdr_have_ = 0;
   hdr_need_ = 2;
   remaining_ = 0;
+  oversized_ = false;
   in_message_ = false;
   compressed_ = false;
   dropping_ = false;
@@ -81,14 +82,20 @@ void WebSocketFramer::feed_frames(const uint8_t* data, std::size_t len, int64_t 
       if (remaining_ == 0) end_frame(ts_ns, out);
     } else if (state_ == State::Payload) {
       const std::size_t take = static_cast<std::size_t>(std::min<uint64_t>(remaining_, len));
-      payload(data, take);
+      if (oversized_) {
+        // Skipped unread (see start_frame). Counted as the bytes pass: a header that declared far
+        // more than the stream holds shows in this count how much of the stream it took.
+        stats_->inc(DecodeCounter::ws_oversized_frame_bytes, take);
+      } else {
+        payload(data, take);
+      }
       data += take;
       len -= take;
       remaining_ -= take;
       if (state_ == State::Failed) return;  // the payload did not inflate
       if (remaining_ == 0) end_frame(ts_ns, out);
     } else {
-      return;  // Closed or Failed: the rest of the direction is ignored (Resync: see feed())
+      return;  // Closed, Failed or Ended: the rest of the direction is ignored (Resync: see feed())
     }
   }
 }
@@ -119,6 +126,7 @@ bool WebSocketFramer::start_frame() noexcept {
   mask_pos_ = 0;
   hdr_have_ = 0;
   hdr_need_ = 2;
+  oversized_ = false;
 
   if ((b0 & 0x30) != 0) {  // RSV2/RSV3: no extension we know defines them
     protocol_error();
@@ -148,6 +156,19 @@ bool WebSocketFramer::start_frame() noexcept {
   } else {
     protocol_error();  // reserved opcodes 3-7, 11-15
     return false;
+  }
+  // An uncompressed message's size is the sum of its frames' declared lengths, so a header that
+  // takes it over the limit settles the matter before any payload: the message is dropped now and
+  // this frame's payload is skipped by its declared length, never buffered (the buffer does not
+  // grow toward the limit for a message that cannot be delivered), so the next frame is framed
+  // where it starts. A compressed payload's length says nothing certain about the text it
+  // inflates to (either way), so compressed messages are judged by their inflated size (inflate()).
+  // size_ <= max_message_bytes_ while not dropping, and both terms are < 2^63: no overflow.
+  if (opcode_ < 0x8 && deliver_ && !compressed_ && !dropping_ &&
+      uint64_t{size_} + remaining_ > uint64_t{max_message_bytes_}) {
+    too_big();
+    stats_->inc(DecodeCounter::ws_oversized_frame);
+    oversized_ = true;
   }
   state_ = State::Payload;
   return true;
@@ -320,8 +341,35 @@ namespace tp::feed {
 // When proven, the bytes from the resume point on are decoded normally (their messages carry
 // the capture time of the packet that completed the proof), and tcp_resync is counted.
 
+void WebSocketFramer::finish() noexcept {
+  if (state_ == State::Closed || state_ == State::Failed || state_ == State::Ended) return;
+  // Only the server side delivers, so only its losses are counted (the client side counts the
+  // messages it saw whole, ws_client_message, and loses nothing the run would have used).
+  if (deliver_ && (state_ == State::Header || state_ == State::Payload)) {
+    bool cut = false;
+    if (in_message_) {
+      // Inside a data message: in its frames' payload, between its fragments, or in a control
+      // frame or a header between them. One dropped as too big was counted when it was dropped.
+      cut = !dropping_;
+    } else if (state_ == State::Payload) {
+      // Outside a message the current frame is a control frame (a data frame opens a message):
+      // control frames are never delivered, so nothing is lost.
+      cut = false;
+    } else if (hdr_have_ > 0) {
+      // A header cut off: its first byte tells a data frame (text/binary) from a control frame.
+      const uint8_t op = hdr_[0] & 0x0F;
+      cut = op == kOpText || op == kOpBinary;
+    }
+    if (cut) stats_->inc(DecodeCounter::ws_truncated_at_end);
+  }
+  // Resync: the bytes held while looking for a boundary go with the hole they follow (tcp_gap).
+  rs_size_ = 0;
+  n_candidates_ = 0;
+  state_ = State::Ended;
+}
+
 void WebSocketFramer::gap() noexcept {
-  if (state_ == State::Closed || state_ == State::Failed) return;
+  if (state_ == State::Closed || state_ == State::Failed || state_ == State::Ended) return;
   if (!deliver_) {
     // The client side only validates and counts; it simply stops at a hole.
     state_ = State::Failed;

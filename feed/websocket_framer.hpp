@@ -6,6 +6,14 @@
 // delivered, and may sit between the fragments of a message. A protocol violation stops the
 // direction for good: nothing after it can be framed reliably, and nothing garbled is delivered.
 //
+// Messages over max_message_bytes are dropped and counted (ws_message_too_big), never the frames
+// after them: an uncompressed frame whose header already says the message will be too big is
+// skipped by its declared length, unread and unbuffered, and framing resumes at the next header
+// (ws_oversized_frame); a compressed message is judged by its inflated size, and its frames still
+// end where their headers say (with context takeover the dropped text is inflated and discarded,
+// because the next message refers back into it). A stream that ends (finish()) inside a message
+// counts that message as ws_truncated_at_end.
+//
 // Lost bytes (gap(), from a TCP hole that never filled): the message in progress is dropped and
 // the framer resynchronises only where a frame boundary is proven (see websocket_framer.cpp,
 // "Resynchronisation"); with permessage-deflate and context takeover that is impossible (the
@@ -57,14 +65,19 @@ class WebSocketFramer {
   void feed(const uint8_t* data, std::size_t len, int64_t ts_ns, MessageFn out) noexcept;
   // Bytes were lost between the last feed() and the next one.
   void gap() noexcept;
+  // The stream ended (FIN, RST, its connection slot reused, end of the capture): a server message
+  // left unfinished is counted (ws_truncated_at_end) unless it was counted already (too big), and
+  // later bytes are ignored until reset(). Calling it again counts nothing more.
+  void finish() noexcept;
 
   bool failed() const noexcept { return state_ == State::Failed; }
   bool closed() const noexcept { return state_ == State::Closed; }
   bool resyncing() const noexcept { return state_ == State::Resync; }
+  bool ended() const noexcept { return state_ == State::Ended; }
   std::size_t message_capacity() const noexcept { return capacity_; }
 
  private:
-  enum class State : uint8_t { Header, Payload, Resync, Closed, Failed };
+  enum class State : uint8_t { Header, Payload, Resync, Closed, Failed, Ended };
   enum class Proof : uint8_t { Invalid, Pending, Proven };
   // Progress of the chain check from the oldest undecided resync candidate.
   struct Scan {
@@ -116,6 +129,7 @@ class WebSocketFramer {
   bool masked_ = false;
   uint8_t mask_[4] = {};
   uint32_t mask_pos_ = 0;   // index into mask_ of the next payload byte
+  bool oversized_ = false;  // its header took the message over the limit: payload skipped, counted
   // Current data message (spans fragments).
   bool in_message_ = false;
   bool compressed_ = false;

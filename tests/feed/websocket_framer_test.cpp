@@ -252,6 +252,121 @@ TEST(WebSocketFramer, TooBigCompressedMessageKeepsTheContext) {
   EXPECT_EQ(r.stats[DecodeCounter::ws_message_too_big], 1u);
 }
 
+TEST(WebSocketFramer, OversizedFrameIsSkippedByItsDeclaredLength) {
+  // The header says the message cannot fit: it is dropped at once, its payload is skipped unread
+  // (the buffer never grows toward the limit) and framing resumes exactly at the next header.
+  const std::string big(2u << 20, 'X');  // twice the limit
+  std::string stream = frame("before") + frame(big, {.opcode = kBinary}) + frame("after") + frame("and more");
+  for (std::size_t step : {std::size_t{1} << 20, std::size_t{1448}, stream.size()}) {
+    FramerRun r(FramerOptions{.max_message_bytes = 1 << 20, .initial_message_bytes = 256});
+    for (std::size_t i = 0; i < stream.size(); i += step) r.feed(std::string_view(stream).substr(i, step));
+    EXPECT_EQ(r.got(), (std::vector<std::string>{"before", "after", "and more"})) << step;
+    EXPECT_EQ(r.stats[DecodeCounter::ws_message_too_big], 1u) << step;
+    EXPECT_EQ(r.stats[DecodeCounter::ws_oversized_frame], 1u) << step;
+    EXPECT_EQ(r.stats[DecodeCounter::ws_oversized_frame_bytes], big.size()) << step;
+    EXPECT_EQ(r.framer.message_capacity(), 256u) << step;
+  }
+  // Split inside the oversized frame's header too.
+  FramerRun bytewise(FramerOptions{.max_message_bytes = 100, .initial_message_bytes = 16});
+  const std::string small = frame("a") + frame(std::string(70000, 'y')) + frame("b");
+  for (char c : small) bytewise.feed(std::string_view(&c, 1));
+  EXPECT_EQ(bytewise.got(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(bytewise.stats[DecodeCounter::ws_oversized_frame_bytes], 70000u);
+}
+
+TEST(WebSocketFramer, OversizedFragmentDropsOnlyItsMessage) {
+  // The second fragment's header takes the message over the limit: that message is dropped (its
+  // later fragments are skipped too), control frames between the fragments still count, and the
+  // next message is delivered.
+  FramerRun r(FramerOptions{.max_message_bytes = 100, .initial_message_bytes = 16});
+  r.feed(frame(std::string(80, 'a'), {.fin = false}));
+  r.feed(frame("hb", {.opcode = kPing}));
+  r.feed(frame(std::string(30, 'b'), {.fin = false, .opcode = kCont}));  // 110 > 100: dropped here
+  r.feed(frame("hb", {.opcode = kPing}));
+  r.feed(frame(std::string(5, 'c'), {.opcode = kCont}));
+  r.feed(frame("next"));
+  EXPECT_EQ(r.got(), std::vector<std::string>{"next"});
+  EXPECT_EQ(r.stats[DecodeCounter::ws_message_too_big], 1u);
+  EXPECT_EQ(r.stats[DecodeCounter::ws_oversized_frame], 1u);
+  EXPECT_EQ(r.stats[DecodeCounter::ws_oversized_frame_bytes], 30u);
+  EXPECT_EQ(r.stats[DecodeCounter::ws_control_frame], 2u);
+  EXPECT_FALSE(r.framer.failed());
+}
+
+TEST(WebSocketFramer, TooBigCompressedMessageWithoutContextTakeoverIsSkipped) {
+  // Compressed messages are judged by their inflated size (the compressed length bounds nothing);
+  // once over, the rest of the message is skipped by its frames' declared lengths and the next
+  // message (a fresh deflate stream) is delivered.
+  Deflater d;
+  std::string big;
+  for (int i = 0; i < 4000; ++i) big += std::to_string(i * 7919 % 10007) + ",";
+  const std::string z = d.compress(big, true);
+  std::string stream = frame(d.compress("first", true), {.rsv1 = true});
+  stream += frame(z.substr(0, z.size() / 2), {.fin = false, .rsv1 = true});
+  stream += frame(z.substr(z.size() / 2), {.opcode = kCont});
+  stream += frame(d.compress("second", true), {.rsv1 = true});
+  FramerRun r(FramerOptions{.max_message_bytes = 1024, .initial_message_bytes = 256},
+              DeflateParams{.enabled = true, .no_context_takeover = true});
+  r.feed(stream);
+  EXPECT_EQ(r.got(), (std::vector<std::string>{"first", "second"}));
+  EXPECT_EQ(r.stats[DecodeCounter::ws_message_too_big], 1u);
+  EXPECT_EQ(r.stats[DecodeCounter::ws_oversized_frame], 0u);
+  EXPECT_EQ(r.stats[DecodeCounter::ws_inflate_error], 0u);
+}
+
+TEST(WebSocketFramer, FinishCountsAMessageLeftUnfinished) {
+  struct Case {
+    const char* what;
+    std::string bytes;  // after two whole messages
+    uint64_t truncated;
+  };
+  const std::string data = frame(std::string(200, 'd'), {.opcode = kBinary});  // a 16-bit length
+  const std::vector<Case> cases = {
+      {"clean end", "", 0},
+      {"inside a data frame's payload", data.substr(0, 100), 1},
+      {"inside a data frame's 16-bit length", data.substr(0, 3), 1},
+      {"after a data frame's first byte", data.substr(0, 1), 1},
+      {"between fragments", frame("frag", {.fin = false}), 1},
+      {"in a ping between fragments", frame("frag", {.fin = false}) + frame("ping", {.opcode = kPing}).substr(0, 3), 1},
+      {"in a control frame's payload", frame("ping me", {.opcode = kPing}).substr(0, 4), 0},
+      {"in a control frame's header", frame("bye", {.opcode = kClose}).substr(0, 1), 0},
+      {"inside an oversized frame (counted as too big)", frame(std::string(300, 'o')).substr(0, 50), 0},
+  };
+  for (const Case& c : cases) {
+    FramerRun r(FramerOptions{.max_message_bytes = 250, .initial_message_bytes = 16});
+    r.feed(frame("one") + frame("two") + c.bytes);
+    r.framer.finish();
+    EXPECT_EQ(r.got(), (std::vector<std::string>{"one", "two"})) << c.what;
+    EXPECT_EQ(r.stats[DecodeCounter::ws_truncated_at_end], c.truncated) << c.what;
+    EXPECT_TRUE(r.framer.ended()) << c.what;
+    // Ended: a second end counts nothing, later bytes are ignored.
+    r.framer.finish();
+    r.feed(frame("late"));
+    EXPECT_EQ(r.stats[DecodeCounter::ws_truncated_at_end], c.truncated) << c.what;
+    EXPECT_EQ(r.got().size(), 2u) << c.what;
+    // A new stream starts clean.
+    r.framer.reset();
+    r.feed(frame("again"));
+    EXPECT_EQ(r.got().back(), "again") << c.what;
+  }
+  // A compressed message cut off counts the same.
+  Deflater d;
+  FramerRun z({}, DeflateParams{.enabled = true});
+  const std::string f = frame(d.compress(std::string(500, 'q')), {.rsv1 = true});
+  z.feed(std::string_view(f).substr(0, f.size() - 2));
+  z.framer.finish();
+  EXPECT_EQ(z.stats[DecodeCounter::ws_truncated_at_end], 1u);
+  // The client side delivers nothing, so loses nothing.
+  DecodeStats st{};
+  WebSocketFramer client(FramerOptions{.deliver = false}, &st);
+  client.reset();
+  const std::string cut = frame("subscribe", {.masked = true}).substr(0, 5);
+  client.feed(reinterpret_cast<const uint8_t*>(cut.data()), cut.size(), 0,
+              MessageFn{nullptr, [](void*, const Message&) noexcept {}});
+  client.finish();
+  EXPECT_EQ(st[DecodeCounter::ws_truncated_at_end], 0u);
+}
+
 TEST(WebSocketFramer, InflateErrors) {
   const std::string garbage("\xff\xff\xff\xff\xff\xff", 6);  // invalid block type
   {

@@ -1,7 +1,7 @@
 // libFuzzer target: the WebSocket framer fed arbitrary bytes in arbitrary chunks, with every
 // combination of permessage-deflate settings and both delivering (server) and counting (client)
-// modes, and with holes (gap()) between chunks. The first 3 input bytes choose the settings, the
-// chunking and where the holes are.
+// modes, and with holes (gap()) between chunks, then the end of the stream (finish()). The first 3
+// input bytes choose the settings, the chunking and where the holes are.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -51,5 +51,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     pos += n;
     ++i;
   }
+  // The stream ends wherever the input does; a second end counts nothing more, and bytes after
+  // it are ignored.
+  framer.finish();
+  const uint64_t truncated = stats[tp::feed::DecodeCounter::ws_truncated_at_end];
+  framer.finish();
+  if (size > 0) framer.feed(data, size, 0, out);
+  if (stats[tp::feed::DecodeCounter::ws_truncated_at_end] != truncated || truncated > 1) std::abort();
   return 0;
 }
