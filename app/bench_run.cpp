@@ -3,9 +3,9 @@
 #include <fstream>
 #include <memory>
 
-#include "core/thread_affinity.hpp"
-#include "core/tsc_clock.hpp"
-#include "core/wait_strategy.hpp"
+#include "core/threads/thread_affinity.hpp"
+#include "core/timing/tsc_clock.hpp"
+#include "core/threads/wait_strategy.hpp"
 
 namespace tp {
 namespace {

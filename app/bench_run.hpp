@@ -1,5 +1,5 @@
 // `tickpipe bench`: an end-to-end latency run. A threaded replay (pinned threads, the configured
-// wait strategies) with every stage stamped (core/pipeline_latency.hpp); the first messages are
+// wait strategies) with every stage stamped (core/timing/pipeline_latency.hpp); the first messages are
 // a warm-up and stay out of the histograms.
 #pragma once
 
@@ -10,7 +10,7 @@
 #include "app/latency_report.hpp"
 #include "app/replay_engine.hpp"
 #include "app/run_report.hpp"
-#include "core/config.hpp"
+#include "core/config/config.hpp"
 
 namespace tp {
 

@@ -12,9 +12,9 @@
 #include "app/run_paths.hpp"
 #include "app/run_report.hpp"
 #include "app/version.hpp"
-#include "core/config.hpp"
-#include "core/printable.hpp"
-#include "core/process_signals.hpp"
+#include "core/config/config.hpp"
+#include "core/types/printable.hpp"
+#include "core/threads/process_signals.hpp"
 
 namespace tp {
 namespace {

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "core/printable.hpp"
+#include "core/types/printable.hpp"
 
 namespace tp {
 namespace {

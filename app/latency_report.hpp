@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/latency_histogram.hpp"
+#include "core/timing/latency_histogram.hpp"
 
 namespace tp {
 

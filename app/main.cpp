@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "app/cli.hpp"
-#include "core/process_signals.hpp"
+#include "core/threads/process_signals.hpp"
 
 int main(int argc, char** argv) {
   // First, before anything can take time: a SIGTERM or SIGUSR2 during start-up must be honoured by

@@ -9,12 +9,12 @@
 #include <mutex>
 #include <thread>
 
-#include "core/journal.hpp"
-#include "core/process_signals.hpp"
-#include "core/rings.hpp"
-#include "core/strategy.hpp"
-#include "core/symbol_table.hpp"
-#include "core/thread_affinity.hpp"
+#include "core/journal/journal.hpp"
+#include "core/threads/process_signals.hpp"
+#include "core/threads/rings.hpp"
+#include "core/strategy/strategy.hpp"
+#include "core/types/symbol_table.hpp"
+#include "core/threads/thread_affinity.hpp"
 #include "exec/order_gateway.hpp"
 #include "exec/sim_venue.hpp"
 #include "feed/binance_normalizer.hpp"
@@ -182,7 +182,7 @@ void prepare_machine(const ThreadsConfig& tc, std::vector<std::string>& warnings
 }
 
 // Starts a stage thread with the stop and kill-switch signals blocked in it, so they are delivered
-// to the calling thread, the journal writer (core/process_signals.hpp).
+// to the calling thread, the journal writer (core/threads/process_signals.hpp).
 // (A thread inherits the mask of the thread that starts it: blocked from its first instruction.)
 template <typename Fn>
 std::thread stage_thread(Fn&& fn) {

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "app/run_report.hpp"
-#include "core/config.hpp"
-#include "core/control_queue.hpp"
-#include "core/pipeline_latency.hpp"
+#include "core/config/config.hpp"
+#include "core/threads/control_queue.hpp"
+#include "core/timing/pipeline_latency.hpp"
 
 namespace tp {
 
@@ -40,7 +40,7 @@ struct ReplayOptions {
   double packet_rate = 0;    // > 0: packets released at this fixed rate instead (tickpipe bench --rate)
   // Operator commands (the kill switch) for this run. Null: the engine makes its own queue and
   // feeds it from SIGUSR1 (REDUCING) and SIGUSR2 (HALTED and flatten), whose handlers main installs
-  // (core/process_signals.hpp).
+  // (core/threads/process_signals.hpp).
   ControlQueue* control = nullptr;
   // Stop request: the run stops reading at the next packet once it is non-zero (the value names
   // the signal), then finishes like at the end of the captures and reports it was interrupted.

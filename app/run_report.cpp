@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "app/version.hpp"
-#include "core/printable.hpp"
+#include "core/types/printable.hpp"
 
 namespace tp {
 namespace {

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "app/latency_report.hpp"
-#include "core/orders.hpp"
-#include "core/position_book.hpp"
-#include "core/strategy.hpp"
+#include "core/types/orders.hpp"
+#include "core/strategy/position_book.hpp"
+#include "core/strategy/strategy.hpp"
 #include "exec/order_gateway.hpp"
 #include "feed/decode_stats.hpp"
 #include "feed/normalizer_stats.hpp"

@@ -56,7 +56,7 @@
 #define TP_HAVE_FAST_FLOAT 0
 #endif
 
-#include "core/decimal.hpp"
+#include "core/types/decimal.hpp"
 
 namespace {
 

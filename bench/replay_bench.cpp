@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "app/replay_engine.hpp"
-#include "core/config.hpp"
+#include "core/config/config.hpp"
 
 namespace {
 

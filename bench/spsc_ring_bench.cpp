@@ -54,10 +54,10 @@
 #include <string>
 #include <thread>
 
-#include "core/events.hpp"
-#include "core/spsc_ring.hpp"
-#include "core/thread_affinity.hpp"
-#include "core/wait_strategy.hpp"
+#include "core/types/events.hpp"
+#include "core/threads/spsc_ring.hpp"
+#include "core/threads/thread_affinity.hpp"
+#include "core/threads/wait_strategy.hpp"
 
 namespace {
 

@@ -41,12 +41,12 @@
 #include <string>
 #include <vector>
 
-#include "core/config.hpp"
-#include "core/events.hpp"
-#include "core/journal.hpp"
-#include "core/rings.hpp"
-#include "core/strategy.hpp"
-#include "core/symbol_table.hpp"
+#include "core/config/config.hpp"
+#include "core/types/events.hpp"
+#include "core/journal/journal.hpp"
+#include "core/threads/rings.hpp"
+#include "core/strategy/strategy.hpp"
+#include "core/types/symbol_table.hpp"
 #include "exec/order_gateway.hpp"
 #include "exec/sim_venue.hpp"
 #include "feed/binance_normalizer.hpp"

@@ -5,7 +5,7 @@
 //   Binance bookTicker bytes -> BinanceNormalizer::normalize -> MarketEvent -> Strategy::on_market
 //     -> GatewayRing (ring B) -> OrderGateway<SimVenue>::drain -> PreTradeChecks -> SimVenue::submit
 //
-// Stamps (core/pipeline_latency.hpp): t0 = tsc_now() taken by the feed side just before
+// Stamps (core/timing/pipeline_latency.hpp): t0 = tsc_now() taken by the feed side just before
 // normalize() (the bytes are in memory: no capture decoding, no socket), carried in the event as
 // MarketEvent::tsc_bytes and from there in the order it causes (OrderRequest::tsc_origin); t5 is
 // taken by the gateway after the checks, just before SimVenue::submit, which records t5 - t0 in
@@ -83,17 +83,17 @@
 #include <thread>
 #include <vector>
 
-#include "core/config.hpp"
-#include "core/events.hpp"
-#include "core/journal.hpp"
-#include "core/latency_histogram.hpp"
-#include "core/pipeline_latency.hpp"
-#include "core/rings.hpp"
-#include "core/strategy.hpp"
-#include "core/symbol_table.hpp"
-#include "core/thread_affinity.hpp"
-#include "core/tsc_clock.hpp"
-#include "core/wait_strategy.hpp"
+#include "core/config/config.hpp"
+#include "core/types/events.hpp"
+#include "core/journal/journal.hpp"
+#include "core/timing/latency_histogram.hpp"
+#include "core/timing/pipeline_latency.hpp"
+#include "core/threads/rings.hpp"
+#include "core/strategy/strategy.hpp"
+#include "core/types/symbol_table.hpp"
+#include "core/threads/thread_affinity.hpp"
+#include "core/timing/tsc_clock.hpp"
+#include "core/threads/wait_strategy.hpp"
 #include "exec/order_gateway.hpp"
 #include "exec/sim_venue.hpp"
 #include "feed/binance_normalizer.hpp"

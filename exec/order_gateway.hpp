@@ -11,11 +11,11 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/config.hpp"
-#include "core/counters.hpp"
-#include "core/event_count.hpp"
-#include "core/pipeline_latency.hpp"
-#include "core/rings.hpp"
+#include "core/config/config.hpp"
+#include "core/types/counters.hpp"
+#include "core/threads/event_count.hpp"
+#include "core/timing/pipeline_latency.hpp"
+#include "core/threads/rings.hpp"
 #include "exec/pre_trade_checks.hpp"
 #include "exec/sim_venue.hpp"
 

@@ -36,8 +36,8 @@
 #include <limits>
 #include <vector>
 
-#include "core/config.hpp"
-#include "core/orders.hpp"
+#include "core/config/config.hpp"
+#include "core/types/orders.hpp"
 
 namespace tp {
 

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tsc_clock.hpp"
+#include "core/timing/tsc_clock.hpp"
 #include "feed/decode_stats.hpp"
 #include "feed/message.hpp"
 #include "feed/pcap_reader.hpp"

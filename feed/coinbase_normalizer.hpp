@@ -42,8 +42,8 @@
 #include <memory>
 #include <string_view>
 
-#include "core/events.hpp"
-#include "core/symbol_table.hpp"
+#include "core/types/events.hpp"
+#include "core/types/symbol_table.hpp"
 #include "feed/message.hpp"
 #include "feed/normalizer_stats.hpp"
 

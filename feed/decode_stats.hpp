@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/counters.hpp"
+#include "core/types/counters.hpp"
 
 namespace tp::feed {
 

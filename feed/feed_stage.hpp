@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "core/events.hpp"
-#include "core/pipeline_latency.hpp"
+#include "core/types/events.hpp"
+#include "core/timing/pipeline_latency.hpp"
 #include "feed/binance_normalizer.hpp"
 #include "feed/capture_decoder.hpp"
 #include "feed/message_dump.hpp"

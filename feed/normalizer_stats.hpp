@@ -6,7 +6,7 @@
 // normalizer that writes the stats; it installs its table of names at construction
 // (MessageTypeCounters::set_names). Drop reasons are shared by all venues.
 //
-// Written only by the feed thread that owns the normalizer (see core/counters.hpp for readers).
+// Written only by the feed thread that owns the normalizer (see core/types/counters.hpp for readers).
 // Fixed size, no allocation: recording a drop copies at most kDropSampleBytes bytes. Copyable (the run
 // report takes a copy): the names are views of static tables, never owned.
 #pragma once
@@ -20,7 +20,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "core/counters.hpp"
+#include "core/types/counters.hpp"
 
 namespace tp::feed {
 

@@ -13,9 +13,9 @@
 #include <string>
 
 #include "app/replay_engine.hpp"
-#include "core/config.hpp"
-#include "core/pipeline_latency.hpp"
-#include "core/tsc_clock.hpp"
+#include "core/config/config.hpp"
+#include "core/timing/pipeline_latency.hpp"
+#include "core/timing/tsc_clock.hpp"
 
 namespace {
 

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "app/replay_engine.hpp"
-#include "core/config.hpp"
-#include "core/thread_affinity.hpp"
+#include "core/config/config.hpp"
+#include "core/threads/thread_affinity.hpp"
 #include "tests/app/cli_runner.hpp"
 
 namespace tp {

@@ -1,5 +1,5 @@
 // Outside bytes never reach the operator's terminal raw (issue 9): the text report escapes samples
-// of malformed input, symbol names, paths and warnings with printable() (core/printable.hpp).
+// of malformed input, symbol names, paths and warnings with printable() (core/types/printable.hpp).
 #include <gtest/gtest.h>
 
 #include <cstring>

@@ -10,9 +10,9 @@
 #include <fstream>
 #include <string>
 
-#include "core/config.hpp"
-#include "core/profit_taker.hpp"
-#include "core/symbol_table.hpp"
+#include "core/config/config.hpp"
+#include "core/strategy/profit_taker.hpp"
+#include "core/types/symbol_table.hpp"
 
 namespace tp {
 namespace {

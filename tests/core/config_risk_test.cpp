@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "core/config.hpp"
+#include "core/config/config.hpp"
 
 namespace tp {
 namespace {

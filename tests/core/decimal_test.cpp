@@ -1,4 +1,4 @@
-// Fixed-point decimal (core/decimal.hpp): SPEC §1 and §9.9.
+// Fixed-point decimal (core/types/decimal.hpp): SPEC §1 and §9.9.
 //
 // The property tests check the implementation against references written independently here:
 //  - products: schoolbook long multiplication on decimal digit strings, rounded half away from
@@ -6,7 +6,7 @@
 //  - division: the defining inequality of round-half-away-from-zero, checked exactly;
 //  - parsing: strings assembled digit by digit from a value chosen first;
 //  - formatting: std::to_string of the integer and fractional parts.
-#include "core/decimal.hpp"
+#include "core/types/decimal.hpp"
 
 #include <gtest/gtest.h>
 

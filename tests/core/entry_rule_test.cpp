@@ -1,7 +1,7 @@
-// EntryRule (core/entry_rule.hpp): the momentum breakout — window filling and sliding, exact bps
+// EntryRule (core/strategy/entry_rule.hpp): the momentum breakout — window filling and sliding, exact bps
 // boundary up and down, short disabled, flat_and_idle, cooldown, lot rounding, min qty/notional,
 // invalid book tops.
-#include "core/entry_rule.hpp"
+#include "core/strategy/entry_rule.hpp"
 
 #include <gtest/gtest.h>
 

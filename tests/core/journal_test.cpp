@@ -1,4 +1,4 @@
-#include "core/journal.hpp"
+#include "core/journal/journal.hpp"
 
 #include <gtest/gtest.h>
 

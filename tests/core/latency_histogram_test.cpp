@@ -1,4 +1,4 @@
-#include "core/latency_histogram.hpp"
+#include "core/timing/latency_histogram.hpp"
 
 #include <gtest/gtest.h>
 

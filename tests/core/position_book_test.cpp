@@ -1,4 +1,4 @@
-#include "core/position_book.hpp"
+#include "core/strategy/position_book.hpp"
 
 #include <gtest/gtest.h>
 

@@ -13,8 +13,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/journal.hpp"
-#include "core/process_signals.hpp"
+#include "core/journal/journal.hpp"
+#include "core/threads/process_signals.hpp"
 
 namespace tp {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/profit_taker.hpp"
+#include "core/strategy/profit_taker.hpp"
 
 #include <gtest/gtest.h>
 

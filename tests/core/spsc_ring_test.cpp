@@ -1,4 +1,4 @@
-#include "core/spsc_ring.hpp"
+#include "core/threads/spsc_ring.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <memory>
 #include <thread>
 
-#include "core/events.hpp"
+#include "core/types/events.hpp"
 
 namespace tp {
 namespace {

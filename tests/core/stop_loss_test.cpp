@@ -1,6 +1,6 @@
-// StopLoss (core/stop_loss.hpp): exact loss boundary, long and short, once per episode, re-arm,
+// StopLoss (core/strategy/stop_loss.hpp): exact loss boundary, long and short, once per episode, re-arm,
 // skips (lot step, min_qty, min_notional), close fraction rounding, per-symbol scope.
-#include "core/stop_loss.hpp"
+#include "core/strategy/stop_loss.hpp"
 
 #include <gtest/gtest.h>
 

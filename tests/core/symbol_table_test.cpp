@@ -1,6 +1,6 @@
-// SymbolTable (core/symbol_table.hpp): dense ids in configured order, allocation-free lookup by
+// SymbolTable (core/types/symbol_table.hpp): dense ids in configured order, allocation-free lookup by
 // string_view, unknown -> kNoSymbol, invalid configurations throw.
-#include "core/symbol_table.hpp"
+#include "core/types/symbol_table.hpp"
 
 #include <gtest/gtest.h>
 

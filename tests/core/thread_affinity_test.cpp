@@ -1,4 +1,4 @@
-#include "core/thread_affinity.hpp"
+#include "core/threads/thread_affinity.hpp"
 
 #include <gtest/gtest.h>
 #include <sched.h>

@@ -1,6 +1,6 @@
-// TrailingStop (core/trailing_stop.hpp): best tracking from entry, exact retrace boundary, long and
+// TrailingStop (core/strategy/trailing_stop.hpp): best tracking from entry, exact retrace boundary, long and
 // short, activation, once per episode, re-arm, reset, skips, scope.
-#include "core/trailing_stop.hpp"
+#include "core/strategy/trailing_stop.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "core/tsc_clock.hpp"
+#include "core/timing/tsc_clock.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "core/thread_affinity.hpp"
+#include "core/threads/thread_affinity.hpp"
 
 namespace tp {
 namespace {

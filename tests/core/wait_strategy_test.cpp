@@ -1,4 +1,4 @@
-#include "core/wait_strategy.hpp"
+#include "core/threads/wait_strategy.hpp"
 
 #include <gtest/gtest.h>
 #include <time.h>
@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/event_count.hpp"
-#include "core/spsc_ring.hpp"
+#include "core/threads/event_count.hpp"
+#include "core/threads/spsc_ring.hpp"
 
 namespace tp {
 namespace {

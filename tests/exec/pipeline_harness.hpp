@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "core/config.hpp"
-#include "core/journal.hpp"
-#include "core/rings.hpp"
-#include "core/strategy.hpp"
+#include "core/config/config.hpp"
+#include "core/journal/journal.hpp"
+#include "core/threads/rings.hpp"
+#include "core/strategy/strategy.hpp"
 #include "exec/order_gateway.hpp"
 #include "exec/sim_venue.hpp"
 

@@ -5,8 +5,8 @@
 #include <memory>
 #include <vector>
 
-#include "core/config.hpp"
-#include "core/rings.hpp"
+#include "core/config/config.hpp"
+#include "core/threads/rings.hpp"
 #include "exec/order_gateway.hpp"
 #include "exec/pre_trade_checks.hpp"
 #include "exec/sim_venue.hpp"

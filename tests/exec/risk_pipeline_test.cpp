@@ -5,8 +5,8 @@
 #include <atomic>
 #include <thread>
 
-#include "core/control_queue.hpp"
-#include "core/daily_risk.hpp"
+#include "core/threads/control_queue.hpp"
+#include "core/strategy/daily_risk.hpp"
 #include "pipeline_harness.hpp"
 
 namespace tp {

@@ -12,7 +12,7 @@
 #include <limits>
 #include <string_view>
 
-#include "core/decimal.hpp"
+#include "core/types/decimal.hpp"
 
 namespace {
 

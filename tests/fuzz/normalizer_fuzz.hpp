@@ -11,7 +11,7 @@
 #include <cstring>
 #include <memory>
 
-#include "core/events.hpp"
+#include "core/types/events.hpp"
 #include "feed/message.hpp"
 #include "feed/normalizer_stats.hpp"
 

@@ -1,0 +1,507 @@
+#include "core/config/config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <toml++/toml.h>
+
+#include "core/types/printable.hpp"
+#include "core/strategy/profit_taker.hpp"
+
+namespace tp {
+namespace {
+
+// Prefixes every message with "<file>:<line>: " when the node knows its line. Messages quote keys
+// and values from the file (and its path), which may hold any byte: the whole message goes through
+// printable() so that an error printed on a terminal cannot carry control sequences.
+[[noreturn]] void fail(const std::string& src, const toml::node* node, const std::string& msg) {
+  std::ostringstream os;
+  os << src;
+  if (node != nullptr && node->source().begin.line > 0) os << ":" << node->source().begin.line;
+  os << ": " << msg;
+  throw ConfigError(printable(os.str()));
+}
+
+class Reader {
+ public:
+  Reader(const std::string& src, const toml::table& table, std::string path)
+      : src_(src), table_(table), path_(std::move(path)) {}
+
+  std::string key(std::string_view k) const { return path_.empty() ? std::string(k) : path_ + "." + std::string(k); }
+
+  // Rejects keys the engine does not know: a misspelt key must not be silently ignored.
+  void only(std::initializer_list<std::string_view> allowed) const {
+    const std::set<std::string_view> ok(allowed);
+    for (const auto& [k, v] : table_) {
+      if (ok.count(k.str()) == 0) fail(src_, &v, "unknown key '" + key(k.str()) + "'");
+    }
+  }
+
+  const toml::node* node(std::string_view k) const { return table_.get(k); }
+
+  const toml::node& required(std::string_view k) const {
+    const toml::node* n = table_.get(k);
+    if (n == nullptr) fail(src_, &table_, "missing required key '" + key(k) + "'");
+    return *n;
+  }
+
+  std::optional<std::string> string(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return std::nullopt;
+    if (!n->is_string()) fail(src_, n, "key '" + key(k) + "' must be a string");
+    return std::string(*n->value<std::string_view>());
+  }
+
+  std::optional<int64_t> integer(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return std::nullopt;
+    if (!n->is_integer()) fail(src_, n, "key '" + key(k) + "' must be an integer");
+    return *n->value<int64_t>();
+  }
+
+  std::optional<bool> boolean(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return std::nullopt;
+    if (!n->is_boolean()) fail(src_, n, "key '" + key(k) + "' must be true or false");
+    return *n->value<bool>();
+  }
+
+  // A decimal may be written as a string ("0.00001", exact) or a TOML number (5.0, 100). A float
+  // is rounded to 8 fractional digits (SPEC §9.7) through its shortest correctly rounded decimal.
+  std::optional<Fixed> decimal(std::string_view k, bool allow_negative = false) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return std::nullopt;
+    std::string text;
+    if (n->is_string()) {
+      text = std::string(*n->value<std::string_view>());
+    } else if (n->is_integer()) {
+      text = std::to_string(*n->value<int64_t>());
+    } else if (n->is_floating_point()) {
+      const double d = *n->value<double>();
+      if (!std::isfinite(d) || std::fabs(d) > 9.2e10)
+        fail(src_, n, "key '" + key(k) + "' is out of range");
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.8f", d);
+      text = buf;
+    } else {
+      fail(src_, n, "key '" + key(k) + "' must be a decimal (a string like \"0.001\" or a number)");
+    }
+    Fixed v = 0;
+    const bool ok = allow_negative ? parse_fixed_signed(text, v) : parse_fixed(text, v);
+    if (!ok)
+      fail(src_, n, "key '" + key(k) + "' = \"" + text + "\" is not a valid decimal" +
+                        (allow_negative ? "" : " (digits, optional '.', at most 8 decimals, no sign)"));
+    return v;
+  }
+
+  const toml::table* table(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return nullptr;
+    if (!n->is_table()) fail(src_, n, "key '" + key(k) + "' must be a table");
+    return n->as_table();
+  }
+
+  const toml::array* array(std::string_view k) const {
+    const toml::node* n = node(k);
+    if (n == nullptr) return nullptr;
+    if (!n->is_array()) fail(src_, n, "key '" + key(k) + "' must be an array");
+    return n->as_array();
+  }
+
+  const std::string& src() const { return src_; }
+  const toml::table& self() const { return table_; }
+
+ private:
+  const std::string& src_;
+  const toml::table& table_;
+  std::string path_;
+};
+
+const toml::table& element_table(const std::string& src, const toml::node& n, const std::string& path) {
+  if (!n.is_table()) fail(src, &n, "'" + path + "' must be a table");
+  return *n.as_table();
+}
+
+int parse_hhmm(const std::string& src, const toml::node* n, const std::string& text) {
+  // Exactly HH:MM, 00:00 .. 23:59.
+  if (text.size() == 5 && text[2] == ':' && std::isdigit(static_cast<unsigned char>(text[0])) &&
+      std::isdigit(static_cast<unsigned char>(text[1])) && std::isdigit(static_cast<unsigned char>(text[3])) &&
+      std::isdigit(static_cast<unsigned char>(text[4]))) {
+    const int h = (text[0] - '0') * 10 + (text[1] - '0');
+    const int m = (text[3] - '0') * 10 + (text[4] - '0');
+    if (h < 24 && m < 60) return h * 60 + m;
+  }
+  fail(src, n, "key 'risk.day_reset_utc' = \"" + text + "\" must be HH:MM (UTC, 00:00 to 23:59)");
+}
+
+WaitKind parse_wait(const std::string& src, const toml::node* n, const std::string& key, const std::string& text) {
+  WaitKind k{};
+  if (parse_wait_kind(text, k)) return k;
+  fail(src, n, "key '" + key + "' = \"" + text + "\" must be \"spin_then_yield\", \"busy_spin\" or \"blocking\"");
+}
+
+// `close_fraction` of a stop rule: (0, 1].
+std::optional<Fixed> close_fraction(const Reader& r) {
+  auto v = r.decimal("close_fraction");
+  if (v && (*v <= 0 || *v > kScale))
+    fail(r.src(), r.node("close_fraction"), "key '" + r.key("close_fraction") + "' must be in (0, 1]");
+  return v;
+}
+
+// `symbols` of a stop rule: configured names, each once, at least one; absent = every symbol
+// (an empty result). Returns the symbols' ids ([[symbols]] order), ascending.
+std::vector<SymbolId> rule_symbols(const Reader& r, const std::vector<SymbolConfig>& configured) {
+  std::vector<SymbolId> ids;
+  const toml::array* a = r.array("symbols");
+  if (a == nullptr) return ids;
+  if (a->empty())
+    fail(r.src(), a, "key '" + r.key("symbols") + "' must list at least one symbol (leave it out for every symbol)");
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const toml::node* n = a->get(i);
+    const std::string k = r.key("symbols") + "[" + std::to_string(i) + "]";
+    if (!n->is_string()) fail(r.src(), n, "key '" + k + "' must be a string (a configured symbol)");
+    const std::string name(*n->value<std::string_view>());
+    SymbolId id = kNoSymbol;
+    for (std::size_t s = 0; s < configured.size(); ++s)
+      if (configured[s].name == name) id = static_cast<SymbolId>(s);
+    if (id == kNoSymbol)
+      fail(r.src(), n, "key '" + k + "' = \"" + name + "\" is not a configured symbol (add it under [[symbols]])");
+    for (SymbolId prev : ids)
+      if (prev == id) fail(r.src(), n, "key '" + k + "': symbol '" + name + "' is listed twice");
+    ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+std::vector<std::string> Config::symbol_names() const {
+  std::vector<std::string> out;
+  out.reserve(symbols.size());
+  for (const auto& s : symbols) out.push_back(s.name);
+  return out;
+}
+
+Config parse_config(std::string_view toml_text, const std::string& src) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, src);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << src << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+    throw ConfigError(printable(os.str()));
+  }
+
+  Config cfg;
+  const Reader top(src, root, "");
+  top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "stop_loss", "trailing_stop",
+            "feed", "journal", "threads"});
+
+  if (const toml::table* t = top.table("venue")) {
+    const Reader r(src, *t, "venue");
+    r.only({"format"});
+    if (auto f = r.string("format")) {
+      if (*f == "binance") cfg.venue_format = VenueFormat::Binance;
+      else if (*f == "coinbase") cfg.venue_format = VenueFormat::Coinbase;
+      else fail(src, r.node("format"), "key 'venue.format' = \"" + *f + "\" must be \"binance\" or \"coinbase\"");
+    }
+  }
+
+  const toml::array* syms = top.array("symbols");
+  if (syms == nullptr || syms->empty())
+    fail(src, &root, "missing required key 'symbols': at least one [[symbols]] table with name and lot_step");
+  // Symbol ids are 16 bits and the symbol table is sized for kMaxSymbols (core/types/symbol_table.hpp).
+  if (syms->size() > kMaxSymbols)
+    fail(src, syms->get(kMaxSymbols),
+         "key 'symbols' lists " + std::to_string(syms->size()) + " symbols; at most " + std::to_string(kMaxSymbols) +
+             " are supported ('symbols[" + std::to_string(kMaxSymbols) + "]' is the first one too many)");
+  for (std::size_t i = 0; i < syms->size(); ++i) {
+    const std::string path = "symbols[" + std::to_string(i) + "]";
+    const Reader r(src, element_table(src, *syms->get(i), path), path);
+    r.only({"name", "lot_step", "min_qty", "min_notional"});
+    SymbolConfig s;
+    r.required("name");
+    s.name = *r.string("name");
+    if (s.name.empty()) fail(src, r.node("name"), "key '" + r.key("name") + "' must not be empty");
+    for (const auto& prev : cfg.symbols)
+      if (prev.name == s.name) fail(src, r.node("name"), "symbol '" + s.name + "' is configured twice");
+    r.required("lot_step");
+    s.lot_step = *r.decimal("lot_step");
+    if (s.lot_step <= 0) fail(src, r.node("lot_step"), "key '" + r.key("lot_step") + "' must be > 0");
+    s.min_qty = r.decimal("min_qty").value_or(s.lot_step);
+    s.min_notional = r.decimal("min_notional").value_or(0);
+    cfg.symbols.push_back(std::move(s));
+  }
+
+  if (const toml::array* pos = top.array("positions")) {
+    for (std::size_t i = 0; i < pos->size(); ++i) {
+      const std::string path = "positions[" + std::to_string(i) + "]";
+      const Reader r(src, element_table(src, *pos->get(i), path), path);
+      r.only({"symbol", "qty", "entry_price"});
+      PositionConfig p;
+      r.required("symbol");
+      p.symbol = *r.string("symbol");
+      bool known = false;
+      for (const auto& s : cfg.symbols) known = known || s.name == p.symbol;
+      if (!known)
+        fail(src, r.node("symbol"), "key '" + r.key("symbol") + "' = \"" + p.symbol +
+                                        "\" is not a configured symbol (add it under [[symbols]])");
+      for (const auto& prev : cfg.positions)
+        if (prev.symbol == p.symbol) fail(src, r.node("symbol"), "two [[positions]] for symbol '" + p.symbol + "'");
+      r.required("qty");
+      p.qty = *r.decimal("qty", /*allow_negative=*/true);
+      r.required("entry_price");
+      p.entry_price = *r.decimal("entry_price");
+      if (p.qty != 0 && p.entry_price <= 0)
+        fail(src, r.node("entry_price"), "key '" + r.key("entry_price") + "' must be > 0");
+      cfg.positions.push_back(std::move(p));
+    }
+  }
+
+  if (const toml::table* t = top.table("profit_take")) {
+    const Reader r(src, *t, "profit_take");
+    r.only({"levels"});
+    if (const toml::array* lv = r.array("levels")) {
+      // The rule keeps the fired levels of a position as a 32-bit mask (core/strategy/profit_taker.hpp).
+      if (lv->size() > kMaxProfitLevels)
+        fail(src, lv->get(kMaxProfitLevels),
+             "key 'profit_take.levels' lists " + std::to_string(lv->size()) + " levels; at most " +
+                 std::to_string(kMaxProfitLevels) + " are supported ('profit_take.levels[" +
+                 std::to_string(kMaxProfitLevels) + "]' is the first one too many)");
+      for (std::size_t i = 0; i < lv->size(); ++i) {
+        const std::string path = "profit_take.levels[" + std::to_string(i) + "]";
+        const Reader lr(src, element_table(src, *lv->get(i), path), path);
+        lr.only({"gain_pct", "reduce_fraction"});
+        lr.required("gain_pct");
+        lr.required("reduce_fraction");
+        ProfitLevel l{*lr.decimal("gain_pct"), *lr.decimal("reduce_fraction")};
+        if (l.gain_pct <= 0) fail(src, lr.node("gain_pct"), "key '" + lr.key("gain_pct") + "' must be > 0");
+        if (l.reduce_fraction <= 0 || l.reduce_fraction > kScale)
+          fail(src, lr.node("reduce_fraction"), "key '" + lr.key("reduce_fraction") + "' must be in (0, 1]");
+        if (!cfg.profit_levels.empty() && l.gain_pct <= cfg.profit_levels.back().gain_pct)
+          fail(src, lr.node("gain_pct"), "key '" + lr.key("gain_pct") + "': levels must be listed in strictly ascending gain_pct");
+        cfg.profit_levels.push_back(l);
+      }
+    } else {
+      cfg.profit_levels.push_back({5 * kScale, 30'000'000});
+    }
+  } else {
+    cfg.profit_levels.push_back({5 * kScale, 30'000'000});
+  }
+
+  if (const toml::table* t = top.table("risk")) {
+    const Reader r(src, *t, "risk");
+    r.only({"daily_loss_limit", "day_reset_utc", "flatten_on_halt", "max_order_qty", "max_order_notional",
+            "max_orders_per_sec", "duplicate_window_ms", "price_band_pct", "max_open_orders"});
+    cfg.risk.daily_loss_limit = r.decimal("daily_loss_limit");
+    if (auto s = r.string("day_reset_utc")) cfg.risk.day_reset_minutes = parse_hhmm(src, r.node("day_reset_utc"), *s);
+    if (auto b = r.boolean("flatten_on_halt")) cfg.risk.flatten_on_halt = *b;
+    if (auto v = r.decimal("max_order_qty")) cfg.risk.max_order_qty = *v;
+    if (auto v = r.decimal("max_order_notional")) cfg.risk.max_order_notional = *v;
+    if (auto v = r.integer("max_orders_per_sec")) {
+      if (*v <= 0) fail(src, r.node("max_orders_per_sec"), "key 'risk.max_orders_per_sec' must be > 0");
+      cfg.risk.max_orders_per_sec = *v;
+    }
+    if (auto v = r.integer("duplicate_window_ms")) {
+      if (*v < 0) fail(src, r.node("duplicate_window_ms"), "key 'risk.duplicate_window_ms' must be >= 0");
+      cfg.risk.duplicate_window_ms = *v;
+    }
+    if (auto v = r.decimal("price_band_pct")) {
+      if (*v <= 0) fail(src, r.node("price_band_pct"), "key 'risk.price_band_pct' must be > 0 (percent)");
+      cfg.risk.price_band_pct = *v;
+    }
+    if (auto v = r.integer("max_open_orders")) {
+      if (*v < 1 || *v > 1'000'000)
+        fail(src, r.node("max_open_orders"), "key 'risk.max_open_orders' must be between 1 and 1000000");
+      cfg.risk.max_open_orders = *v;
+    }
+  }
+
+  if (const toml::table* t = top.table("sim")) {
+    const Reader r(src, *t, "sim");
+    r.only({"latency_ns", "taker_fee_bps", "maker_fee_bps", "max_orders"});
+    if (auto v = r.integer("latency_ns")) {
+      if (*v < 0) fail(src, r.node("latency_ns"), "key 'sim.latency_ns' must be >= 0");
+      cfg.sim.latency_ns = *v;
+    }
+    if (auto v = r.decimal("taker_fee_bps")) cfg.sim.taker_fee_bps = *v;
+    if (auto v = r.decimal("maker_fee_bps", /*allow_negative=*/true)) {
+      if (*v < -10'000 * kScale || *v > 10'000 * kScale)
+        fail(src, r.node("maker_fee_bps"), "key 'sim.maker_fee_bps' must be between -10000 and 10000 (basis points)");
+      cfg.sim.maker_fee_bps = *v;
+    }
+    if (auto v = r.integer("max_orders")) {
+      if (*v < 1 || *v > kMaxSimOrders)
+        fail(src, r.node("max_orders"), "key 'sim.max_orders' must be between 1 and " + std::to_string(kMaxSimOrders));
+      cfg.sim.max_orders = *v;
+    }
+  }
+
+  if (const toml::table* t = top.table("strategy")) {
+    const Reader r(src, *t, "strategy");
+    r.only({"entry", "momentum_breakout"});
+    if (auto e = r.string("entry")) {
+      if (*e == "none") cfg.entry.kind = EntryKind::None;
+      else if (*e == "momentum_breakout") cfg.entry.kind = EntryKind::MomentumBreakout;
+      else
+        fail(src, r.node("entry"),
+             "key 'strategy.entry' = \"" + *e + "\" must be \"none\" or \"momentum_breakout\"");
+      cfg.strategy.entry = *e;
+    }
+    // Read and validated whenever present, used only with entry = "momentum_breakout".
+    if (const toml::table* mt = r.table("momentum_breakout")) {
+      const Reader m(src, *mt, "strategy.momentum_breakout");
+      m.only({"lookback", "breakout_bps", "notional", "allow_short", "cooldown_events"});
+      auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
+        if (auto v = m.integer(k)) {
+          if (*v < lo || *v > hi)
+            fail(src, m.node(k), "key '" + m.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+          out = *v;
+        }
+      };
+      bounded("lookback", 1, kMaxEntryLookback, cfg.entry.lookback);
+      bounded("cooldown_events", 0, 1'000'000'000, cfg.entry.cooldown_events);
+      if (auto v = m.decimal("breakout_bps")) {
+        if (*v > 10'000 * kScale)
+          fail(src, m.node("breakout_bps"), "key '" + m.key("breakout_bps") + "' must be between 0 and 10000 (basis points)");
+        cfg.entry.breakout_bps = *v;
+      }
+      if (auto v = m.decimal("notional")) {
+        if (*v <= 0) fail(src, m.node("notional"), "key '" + m.key("notional") + "' must be > 0 (quote currency)");
+        cfg.entry.notional = *v;
+      }
+      if (auto b = m.boolean("allow_short")) cfg.entry.allow_short = *b;
+    }
+  }
+
+  if (const toml::table* t = top.table("stop_loss")) {
+    const Reader r(src, *t, "stop_loss");
+    r.only({"loss_pct", "close_fraction", "symbols"});
+    cfg.stop_loss.enabled = true;
+    r.required("loss_pct");
+    cfg.stop_loss.loss_pct = *r.decimal("loss_pct");
+    if (cfg.stop_loss.loss_pct <= 0) fail(src, r.node("loss_pct"), "key 'stop_loss.loss_pct' must be > 0 (percent)");
+    cfg.stop_loss.close_fraction = close_fraction(r).value_or(kScale);
+    cfg.stop_loss.symbols = rule_symbols(r, cfg.symbols);
+  }
+
+  if (const toml::table* t = top.table("trailing_stop")) {
+    const Reader r(src, *t, "trailing_stop");
+    r.only({"trail_pct", "activation_pct", "close_fraction", "symbols"});
+    cfg.trailing_stop.enabled = true;
+    r.required("trail_pct");
+    cfg.trailing_stop.trail_pct = *r.decimal("trail_pct");
+    if (cfg.trailing_stop.trail_pct <= 0)
+      fail(src, r.node("trail_pct"), "key 'trailing_stop.trail_pct' must be > 0 (percent)");
+    cfg.trailing_stop.activation_pct = r.decimal("activation_pct").value_or(0);
+    cfg.trailing_stop.close_fraction = close_fraction(r).value_or(kScale);
+    cfg.trailing_stop.symbols = rule_symbols(r, cfg.symbols);
+  }
+
+  if (const toml::table* t = top.table("feed")) {
+    const Reader r(src, *t, "feed");
+    r.only({"max_message_bytes", "max_out_of_order_bytes", "max_connections", "max_resync_bytes",
+            "max_ip_fragment_datagrams", "max_ip_fragment_bytes", "ip_fragment_timeout_ms"});
+    auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
+      if (auto v = r.integer(k)) {
+        if (*v < lo || *v > hi)
+          fail(src, r.node(k), "key '" + r.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+        out = *v;
+      }
+    };
+    bounded("max_message_bytes", 1024, int64_t{1} << 30, cfg.feed.max_message_bytes);
+    bounded("max_out_of_order_bytes", 0, int64_t{1} << 30, cfg.feed.max_out_of_order_bytes);
+    bounded("max_connections", 1, 65536, cfg.feed.max_connections);
+    bounded("max_resync_bytes", 0, int64_t{1} << 30, cfg.feed.max_resync_bytes);
+    bounded("max_ip_fragment_datagrams", 1, 65536, cfg.feed.max_ip_fragment_datagrams);
+    bounded("max_ip_fragment_bytes", 65536, int64_t{1} << 30, cfg.feed.max_ip_fragment_bytes);
+    bounded("ip_fragment_timeout_ms", 1, 3'600'000, cfg.feed.ip_fragment_timeout_ms);
+  }
+
+  if (const toml::table* t = top.table("journal")) {
+    const Reader r(src, *t, "journal");
+    r.only({"checkpoint_events", "fsync"});
+    if (auto v = r.integer("checkpoint_events")) {
+      if (*v < 1 || *v > 1'000'000'000)
+        fail(src, r.node("checkpoint_events"), "key 'journal.checkpoint_events' must be between 1 and 1000000000");
+      cfg.journal.checkpoint_events = *v;
+    }
+    if (auto f = r.string("fsync")) {
+      if (*f == "never") cfg.journal.fsync = FsyncPolicy::Never;
+      else if (*f == "checkpoint") cfg.journal.fsync = FsyncPolicy::Checkpoint;
+      else if (*f == "every_batch") cfg.journal.fsync = FsyncPolicy::EveryBatch;
+      else fail(src, r.node("fsync"), "key 'journal.fsync' = \"" + *f + "\" must be \"never\", \"checkpoint\" or \"every_batch\"");
+    }
+  }
+
+  if (const toml::table* t = top.table("threads")) {
+    const Reader r(src, *t, "threads");
+    r.only({"feed_cpu", "strategy_cpu", "gateway_cpu", "wait", "feed_wait", "strategy_wait", "gateway_wait",
+            "sched_fifo_priority", "lock_memory"});
+    auto cpu = [&](std::string_view k, int& out) {
+      if (auto v = r.integer(k)) {
+        if (*v < -1 || *v > 4095) fail(src, r.node(k), "key '" + r.key(k) + "' must be -1 (not pinned) or a CPU number");
+        out = static_cast<int>(*v);
+      }
+    };
+    cpu("feed_cpu", cfg.threads.feed_cpu);
+    cpu("strategy_cpu", cfg.threads.strategy_cpu);
+    cpu("gateway_cpu", cfg.threads.gateway_cpu);
+    ThreadsConfig& th = cfg.threads;
+    if (auto w = r.string("wait")) th.wait = parse_wait(src, r.node("wait"), r.key("wait"), *w);
+    auto stage_wait = [&](std::string_view k, WaitKind& out) {
+      out = th.wait;
+      if (auto w = r.string(k)) out = parse_wait(src, r.node(k), r.key(k), *w);
+    };
+    stage_wait("feed_wait", th.feed_wait);
+    stage_wait("strategy_wait", th.strategy_wait);
+    stage_wait("gateway_wait", th.gateway_wait);
+    if (auto v = r.integer("sched_fifo_priority")) {
+      if (*v < 0 || *v > 99)
+        fail(src, r.node("sched_fifo_priority"), "key 'threads.sched_fifo_priority' must be 0 (off) or 1..99");
+      th.sched_fifo_priority = static_cast<int>(*v);
+    }
+    if (auto v = r.boolean("lock_memory")) th.lock_memory = *v;
+  }
+  return cfg;
+}
+
+// Every failure names the path and the operating system's reason: a directory, a missing or
+// unreadable file must not reach the parser as an empty document ("missing key 'symbols'").
+Config load_config_file(const std::string& path) {
+  auto os_error = [&](const char* what, int err) {
+    return ConfigError(printable(path) + ": " + what + ": " + std::system_category().message(err));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw os_error("cannot open configuration file", errno);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw os_error("cannot read configuration file", errno);
+  if (S_ISDIR(st.st_mode)) throw ConfigError(printable(path) + ": is a directory, not a configuration file");
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw os_error("cannot read configuration file", errno);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return parse_config(text, path);
+}
+
+}  // namespace tp

@@ -1,0 +1,163 @@
+// Engine configuration (SPEC §8): the TOML file a user writes, validated into plain values.
+//
+// Loading is start-up code: it allocates and throws ConfigError with a message that names the
+// key (and the line, where the TOML parser knows it). The engine turns that into exit status 2.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/types/decimal.hpp"
+#include "core/types/symbol_table.hpp"
+#include "core/threads/wait_strategy.hpp"
+
+namespace tp {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class VenueFormat : uint8_t { Binance, Coinbase };
+
+struct SymbolConfig {
+  std::string name;      // as the venue spells it
+  Fixed lot_step = 0;    // > 0; order quantities are multiples of it
+  Fixed min_qty = 0;     // default: lot_step
+  Fixed min_notional = 0;
+};
+
+struct PositionConfig {
+  std::string symbol;
+  Fixed qty = 0;          // signed: negative is a short
+  Fixed entry_price = 0;  // > 0
+};
+
+struct ProfitLevel {
+  Fixed gain_pct = 0;         // percent, e.g. 5.0 -> 5_00000000
+  Fixed reduce_fraction = 0;  // (0, 1], e.g. 0.30 -> 30000000
+};
+
+struct RiskConfig {
+  std::optional<Fixed> daily_loss_limit;  // quote currency; absent = no limit
+  int day_reset_minutes = 0;              // minutes after 00:00 UTC
+  bool flatten_on_halt = true;
+  Fixed max_order_qty = 100 * kScale;
+  Fixed max_order_notional = 1'000'000 * kScale;
+  int64_t max_orders_per_sec = 100;
+  int64_t duplicate_window_ms = 0;
+  Fixed price_band_pct = 5 * kScale;  // a limit price within +-this percent of the order's ref_px; > 0
+  int64_t max_open_orders = 50;       // accepted by the gateway and not yet finished; >= 1
+};
+
+// Upper bound of sim.max_orders: everything one book top can make the simulated venue report
+// (one report per order it holds) must fit ring C in deterministic mode (exec asserts it).
+inline constexpr int64_t kMaxSimOrders = 8192;
+
+struct SimConfig {
+  int64_t latency_ns = 0;
+  Fixed taker_fee_bps = 10 * kScale;
+  std::optional<Fixed> maker_fee_bps;  // resting limit orders; absent: taker_fee_bps. Negative: a rebate
+  int64_t max_orders = 4096;           // orders the venue holds at once (waiting for latency, or resting);
+                                       // 1 .. kMaxSimOrders
+};
+
+struct StrategyConfig {
+  std::string entry = "none";  // as written: "none" or "momentum_breakout" (EntryConfig::kind is the parsed form)
+};
+
+// [stop_loss] (docs/configuration.md, docs/decisions.md). The table being present turns the rule on.
+struct StopLossConfig {
+  bool enabled = false;                 // [stop_loss] present
+  Fixed loss_pct = 2 * kScale;          // > 0: fires when the loss of the position reaches this % of entry
+  Fixed close_fraction = kScale;        // (0, 1]: share of |q| closed, rounded down to the lot step
+  std::vector<SymbolId> symbols;        // ids ([[symbols]] order) it applies to; empty = every symbol
+};
+
+// [trailing_stop]. The table being present turns the rule on.
+struct TrailingStopConfig {
+  bool enabled = false;                 // [trailing_stop] present
+  Fixed trail_pct = 1 * kScale;         // > 0: fires when the mark retraces this % from the best mark
+  Fixed activation_pct = 0;             // >= 0: only once the best has gained this % over entry (0 = always)
+  Fixed close_fraction = kScale;        // (0, 1]
+  std::vector<SymbolId> symbols;        // empty = every symbol
+};
+
+enum class EntryKind : uint8_t { None = 0, MomentumBreakout = 1 };
+
+inline constexpr int64_t kMaxEntryLookback = 10'000;  // mids kept per symbol (8 bytes each)
+
+// [strategy] entry and [strategy.momentum_breakout].
+struct EntryConfig {
+  EntryKind kind = EntryKind::None;
+  int64_t lookback = 20;                // 1 .. kMaxEntryLookback previous mids
+  Fixed breakout_bps = 5 * kScale;      // 0 .. 10000 basis points beyond the window's max/min
+  Fixed notional = 1000 * kScale;       // > 0, quote currency per entry
+  bool allow_short = false;             // downside breakouts sell short
+  int64_t cooldown_events = 100;        // 0 .. 1e9 book tops of the symbol after an entry with no entry
+};
+
+// Limits of the feed's decoding chain (tickpipe's own section; SPEC 8 allows more keys).
+struct FeedConfig {
+  int64_t max_message_bytes = 16 << 20;       // larger WebSocket messages are dropped and counted
+  int64_t max_out_of_order_bytes = 4 << 20;   // per TCP direction, buffered ahead of a hole
+  int64_t max_connections = 64;               // TCP connections tracked at once
+  int64_t max_resync_bytes = 1 << 20;         // per direction: bytes searched for a frame boundary after a hole
+  int64_t max_ip_fragment_datagrams = 16;     // IP datagrams being reassembled at once
+  int64_t max_ip_fragment_bytes = 1 << 20;    // bytes held for them in all
+  int64_t ip_fragment_timeout_ms = 30'000;    // by capture time
+};
+
+// When the journal reaches the disk (docs/durability.md).
+enum class FsyncPolicy : uint8_t {
+  Never,       // write(2) at checkpoints and batches; the kernel decides when to write back
+  Checkpoint,  // fsync(2) at every checkpoint record (default)
+  EveryBatch,  // fsync(2) at every flush (each drained batch in threaded mode, each checkpoint)
+};
+
+struct JournalConfig {
+  int64_t checkpoint_events = 10000;  // market events between checkpoint records
+  FsyncPolicy fsync = FsyncPolicy::Checkpoint;
+};
+
+// Thread placement and waiting (tickpipe's own section; SPEC §8 allows more keys).
+struct ThreadsConfig {
+  int feed_cpu = -1;  // -1: not pinned
+  int strategy_cpu = -1;
+  int gateway_cpu = -1;
+  // How each stage waits on an empty input ring (`wait` is the default of the three). The default
+  // spins briefly and then yields, so busy stages never starve the operating system.
+  WaitKind wait = WaitKind::SpinThenYield;
+  WaitKind feed_wait = WaitKind::SpinThenYield;
+  WaitKind strategy_wait = WaitKind::SpinThenYield;
+  WaitKind gateway_wait = WaitKind::SpinThenYield;
+  int sched_fifo_priority = 0;  // 1..99: run the stage threads SCHED_FIFO at this priority; 0: off
+  bool lock_memory = false;     // mlockall(MCL_CURRENT | MCL_FUTURE) before the stages start
+};
+
+struct Config {
+  VenueFormat venue_format = VenueFormat::Binance;
+  std::vector<SymbolConfig> symbols;
+  std::vector<PositionConfig> positions;
+  std::vector<ProfitLevel> profit_levels;
+  RiskConfig risk;
+  SimConfig sim;
+  StrategyConfig strategy;
+  StopLossConfig stop_loss;
+  TrailingStopConfig trailing_stop;
+  EntryConfig entry;
+  FeedConfig feed;
+  JournalConfig journal;
+  ThreadsConfig threads;
+
+  std::vector<std::string> symbol_names() const;
+};
+
+// Throws ConfigError. `source_name` is used in messages (usually the path).
+Config parse_config(std::string_view toml_text, const std::string& source_name);
+Config load_config_file(const std::string& path);
+
+}  // namespace tp

@@ -1,0 +1,194 @@
+// Strategy: the strategy thread's stage. Keeps the position book, applies the rules and the risk
+// layer, and turns decisions into orders (ring B) and journal records (ring D); consumes execution
+// reports (ring C) and operator commands (ControlQueue). Single-threaded by construction: every
+// member is touched only by the thread that calls on_market()/drain_exec()/poll_control().
+//
+// Order of work on one market event (SPEC §9.4): a day rollover if the event opens a new day;
+// clock and mark; the simulated venue fills what is due (`settle`, see SettleFn); the loss limit
+// (and halt/flatten); then the rules for that symbol.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/config/config.hpp"
+#include "core/threads/control_queue.hpp"
+#include "core/strategy/daily_risk.hpp"
+#include "core/threads/event_count.hpp"
+#include "core/strategy/entry_rule.hpp"
+#include "core/journal/journal.hpp"
+#include "core/types/orders.hpp"
+#include "core/timing/pipeline_latency.hpp"
+#include "core/strategy/position_book.hpp"
+#include "core/strategy/profit_taker.hpp"
+#include "core/threads/rings.hpp"
+#include "core/strategy/stop_loss.hpp"
+#include "core/types/symbol_table.hpp"
+#include "core/strategy/trailing_stop.hpp"
+
+namespace tp {
+
+// Lets the gateway act on what the strategy just sent, before the strategy goes on. Deterministic
+// mode passes the gateway's drain, so a decision's fill is applied before the next decision
+// (SPEC §6, §9.4); threaded mode passes nothing and fills arrive when the gateway thread sends them.
+struct SettleFn {
+  void* ctx = nullptr;
+  void (*fn)(void*) noexcept = nullptr;
+  void operator()() const noexcept {
+    if (fn != nullptr) fn(ctx);
+  }
+};
+
+struct SymbolStrategyStats {
+  uint64_t profit_takes = 0;         // profit-taking orders sent
+  uint64_t profit_take_skipped = 0;  // levels fired without an order (too small)
+  uint64_t stop_losses = 0;          // stop-loss orders sent
+  uint64_t trailing_stops = 0;       // trailing-stop orders sent
+  uint64_t entries = 0;              // entry-rule orders sent
+  uint64_t rule_skipped = 0;         // stop, trailing and entry decisions too small to send
+  uint64_t orders = 0;
+  uint64_t rejects = 0;
+  // Equity = realized - fees + unrealized; its largest fall from a previous high (>= 0).
+  Fixed equity_peak = 0;
+  Fixed max_drawdown = 0;
+};
+
+struct StateChange {
+  int64_t ts_ns;
+  TradingState from;
+  TradingState to;
+  StateReason reason;
+};
+
+class Strategy {
+ public:
+  Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& to_gateway, ExecRing& from_gateway,
+           JournalRing& journal, bool forward_book_tops, SettleFn settle = {});
+
+  void on_market(const MarketEvent& ev) noexcept;
+
+  // Records the strategy thread's latency stages (to_strategy, strategy) for stamped events, and
+  // stamps the orders they cause; null (the default): off. Set before the first event.
+  void set_latency(PipelineLatency* latency) noexcept { latency_ = latency; }
+  // The gateway sleeps on `wake` when its ring is empty (WaitKind::Blocking): notified after every
+  // message the strategy sends it. Null (the default): the gateway polls.
+  void set_gateway_wake(EventCount* wake) noexcept { gateway_wake_ = wake; }
+
+  // Applies every execution report currently in ring C.
+  void drain_exec() noexcept;
+
+  // Applies the operator commands waiting in `q` (between market events).
+  void poll_control(ControlQueue& q) noexcept;
+  // Enters `to` at once (the kill switch); HALTED cancels open orders that do not reduce, and
+  // `flatten` closes every open position with market orders. Journals the command itself first
+  // (a `command` record) and a checkpoint after what it caused.
+  void apply_control(const ControlCommand& c) noexcept;
+
+  // No more market data: asks the gateway to acknowledge once it has processed everything.
+  void send_end_of_data() noexcept;
+  // Journals a checkpoint covering every market event so far, unless the last one already does
+  // (`force`: even then, e.g. right after an operator command).
+  void checkpoint(bool force = false) noexcept;
+  uint64_t market_events() const noexcept { return events_; }
+  bool end_of_data_acknowledged() const noexcept { return end_acked_; }
+
+  const PositionBook& book() const noexcept { return book_; }
+  const SymbolStrategyStats& stats(SymbolId id) const noexcept { return stats_[id]; }
+  int64_t clock() const noexcept { return clock_ns_; }
+  TradingState state() const noexcept { return state_; }
+  uint64_t open_orders() const noexcept { return open_orders_; }
+  uint64_t fills() const noexcept { return fills_; }
+  Fixed day_pnl() const noexcept { return risk_.day_pnl(); }
+  // Drawdown of the whole book's equity (all symbols together).
+  Fixed max_drawdown() const noexcept { return total_max_drawdown_; }
+  // Trading-state transitions in order (the first kMaxStateHistory; the rest are only counted).
+  const std::vector<StateChange>& state_history() const noexcept { return history_; }
+  uint64_t state_changes() const noexcept { return state_changes_; }
+
+ private:
+  struct OrderSlot {
+    uint64_t client_order_id = 0;
+    Fixed qty = 0;
+    Fixed filled = 0;
+    SymbolId symbol_id = 0;
+    Side side = Side::Buy;
+    OrderReason reason = OrderReason::ProfitTake;
+    uint8_t level = 0;
+    bool reduces = false;
+    bool live = false;
+    bool cancel_sent = false;
+  };
+  static constexpr std::size_t kMaxLiveOrders = 4096;  // power of two; slot = id & (size - 1)
+  static constexpr std::size_t kMaxStateHistory = 1024;
+
+  void handle_market(const MarketEvent& ev) noexcept;
+  bool begin_event(const MarketEvent& ev) noexcept;  // true when the event moved the symbol's mark
+  void rollover(int64_t new_day) noexcept;
+  void check_loss_limit() noexcept;
+  void set_state(TradingState to, StateReason why) noexcept;
+  void cancel_non_reducing() noexcept;
+  void flatten(OrderReason why) noexcept;
+  void evaluate_rules(SymbolId id) noexcept;
+  void send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderReason reason, uint8_t level) noexcept;
+  void forward_top(const BookTopUpdate& top) noexcept;
+  void after_send() noexcept {
+    settle_();
+    drain_exec();
+  }
+  void on_exec(const ExecReport& r) noexcept;
+  // The symbol's unrealized P&L, mark or position changed: day P&L and equity statistics follow.
+  void refresh_unrealized(SymbolId id) noexcept;
+  void on_entry_book_top(const MarketEvent& ev) noexcept;
+  Fixed reducing_in_flight(SymbolId id) const noexcept;
+  void journal(const JournalRecord& r) noexcept { push_wait(journal_, r, wait_); }
+  void to_gateway(const GatewayMsg& m) noexcept { push_wait(to_gateway_, m, wait_, gateway_wake_); }
+
+  GatewayRing& to_gateway_;
+  ExecRing& from_gateway_;
+  JournalRing& journal_;
+  const bool forward_book_tops_;
+  const WaitKind wait_;
+  const SettleFn settle_;
+  const std::optional<Fixed> loss_limit_;
+  const bool flatten_on_halt_;
+  const uint64_t checkpoint_every_;  // market events between checkpoint records
+
+  PositionBook book_;
+  ProfitTaker profit_;
+  StopLoss stop_;
+  TrailingStop trail_;
+  EntryRule entry_;
+  DailyRisk risk_;
+  std::vector<SymbolStrategyStats> stats_;
+  std::vector<uint32_t> in_flight_;  // open orders per symbol
+  // The venue needs a symbol's book tops only while it may hold an order of that symbol (in_flight_
+  // is never below what the venue holds: it drops after the order's last report). Otherwise the
+  // latest top waits here and goes out just before the next order of that symbol, so the venue
+  // sees exactly the state it would have after every top, without a ring B message per top.
+  struct HeldTop {
+    BookTopUpdate top;
+    bool unsent = false;
+  };
+  std::vector<HeldTop> held_tops_;
+  std::vector<OrderSlot> orders_;
+  std::vector<StateChange> history_;
+  uint64_t state_changes_ = 0;
+  std::vector<Fixed> equity_;  // per symbol, as last computed
+  Fixed total_equity_ = 0;
+  Fixed total_equity_peak_ = 0;
+  Fixed total_max_drawdown_ = 0;
+  uint64_t events_ = 0;
+  uint64_t checkpointed_events_ = 0;
+  uint64_t next_order_id_ = 1;
+  uint64_t open_orders_ = 0;
+  uint64_t fills_ = 0;
+  int64_t clock_ns_ = 0;
+  TradingState state_ = TradingState::Active;
+  bool end_acked_ = false;
+  PipelineLatency* latency_ = nullptr;
+  EventCount* gateway_wake_ = nullptr;
+  uint32_t origin_stamp_ = 0;  // t0 of the event being handled, for the orders it causes; 0: none
+};
+
+}  // namespace tp
