@@ -11,6 +11,7 @@ PACKAGES=(
   libboost-dev rapidjson-dev libfast-float-dev
   clang libclang-rt-14-dev
   tshark
+  nodejs node-ws openssl
 )
 
 missing=()
