@@ -42,6 +42,7 @@ void WebSocketFramer::reset(const DeflateParams& deflate) noexcept {
   hdr_need_ = 2;
   remaining_ = 0;
   oversized_ = false;
+  control_size_ = 0;
   in_message_ = false;
   compressed_ = false;
   dropping_ = false;
@@ -127,6 +128,7 @@ bool WebSocketFramer::start_frame() noexcept {
   hdr_have_ = 0;
   hdr_need_ = 2;
   oversized_ = false;
+  control_size_ = 0;
 
   if ((b0 & 0x30) != 0) {  // RSV2/RSV3: no extension we know defines them
     protocol_error();
@@ -175,8 +177,21 @@ bool WebSocketFramer::start_frame() noexcept {
 }
 
 void WebSocketFramer::payload(const uint8_t* data, std::size_t len) noexcept {
-  // Control payloads (ping data, close code) are not needed; client payloads are not delivered.
-  if (opcode_ >= 0x8 || !deliver_) return;
+  if (opcode_ >= 0x8) {
+    // Control payloads (ping data, close code) matter only to a live connection's sink; start_frame
+    // bounded the frame to 125 bytes.
+    if (control_.fn == nullptr) return;
+    const std::size_t n = std::min(len, sizeof control_payload_ - control_size_);
+    if (masked_) {
+      unmask(control_payload_ + control_size_, data, n, mask_, mask_pos_);
+    } else {
+      std::memcpy(control_payload_ + control_size_, data, n);
+    }
+    control_size_ = static_cast<uint8_t>(control_size_ + n);
+    return;
+  }
+  // Client payloads are not delivered.
+  if (!deliver_) return;
   // A dropped message is skipped, except that with context takeover its compressed bytes still
   // go through the inflater: the next message refers back into this one's text.
   if (dropping_ && !(compressed_ && !deflate_.no_context_takeover)) return;
@@ -271,6 +286,11 @@ void WebSocketFramer::end_frame(int64_t ts_ns, MessageFn out) noexcept {
   if (opcode_ >= 0x8) {
     stats_->inc(DecodeCounter::ws_control_frame);
     if (opcode_ == kOpClose) state_ = State::Closed;  // nothing may follow a close frame
+    if (control_.fn != nullptr) {
+      const uint8_t n = control_size_;
+      control_size_ = 0;
+      control_.fn(control_.ctx, opcode_, control_payload_, n);
+    }
     return;
   }
   if (!fin_) return;  // more fragments follow

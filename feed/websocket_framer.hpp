@@ -37,6 +37,14 @@ struct MessageFn {
   void operator()(const Message& m) const noexcept { fn(ctx, m); }
 };
 
+// Control frames for a live connection, which must answer pings (with their payload) and close
+// frames. Replay sets none: control frames are counted only.
+struct ControlFn {
+  void* ctx = nullptr;
+  // opcode: 0x8 close, 0x9 ping, 0xA pong; payload unmasked, at most 125 bytes.
+  void (*fn)(void* ctx, uint8_t opcode, const uint8_t* payload, std::size_t len) noexcept = nullptr;
+};
+
 struct FramerOptions {
   std::size_t max_message_bytes = 16u << 20;     // larger messages are dropped and counted
   std::size_t initial_message_bytes = 64u << 10;  // preallocated; grows by doubling up to the max
@@ -65,6 +73,8 @@ class WebSocketFramer {
   void feed(const uint8_t* data, std::size_t len, int64_t ts_ns, MessageFn out) noexcept;
   // Bytes were lost between the last feed() and the next one.
   void gap() noexcept;
+  // Hands every complete control frame to `fn` (after counting it). Off by default.
+  void set_control_sink(ControlFn fn) noexcept { control_ = fn; }
   // The stream ended (FIN, RST, its connection slot reused, end of the capture): a server message
   // left unfinished is counted (ws_truncated_at_end) unless it was counted already (too big), and
   // later bytes are ignored until reset(). Calling it again counts nothing more.
@@ -130,6 +140,9 @@ class WebSocketFramer {
   uint8_t mask_[4] = {};
   uint32_t mask_pos_ = 0;   // index into mask_ of the next payload byte
   bool oversized_ = false;  // its header took the message over the limit: payload skipped, counted
+  ControlFn control_;
+  uint8_t control_payload_[125] = {};  // the current control frame's payload (with a sink only)
+  uint8_t control_size_ = 0;
   // Current data message (spans fragments).
   bool in_message_ = false;
   bool compressed_ = false;

@@ -9,11 +9,13 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <span>
 #include <sstream>
 #include <system_error>
 #include <toml++/toml.h>
 
 #include "core/types/printable.hpp"
+#include "core/types/ws_url.hpp"
 #include "core/strategy/profit_taker.hpp"
 
 namespace tp {
@@ -204,7 +206,7 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
   Config cfg;
   const Reader top(src, root, "");
   top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "stop_loss", "trailing_stop",
-            "feed", "journal", "threads"});
+            "feed", "journal", "threads", "live", "exec"});
 
   if (const toml::table* t = top.table("venue")) {
     const Reader r(src, *t, "venue");
@@ -440,6 +442,77 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
       else if (*f == "checkpoint") cfg.journal.fsync = FsyncPolicy::Checkpoint;
       else if (*f == "every_batch") cfg.journal.fsync = FsyncPolicy::EveryBatch;
       else fail(src, r.node("fsync"), "key 'journal.fsync' = \"" + *f + "\" must be \"never\", \"checkpoint\" or \"every_batch\"");
+    }
+  }
+
+  if (const toml::table* t = top.table("live")) {
+    const Reader r(src, *t, "live");
+    r.only({"url", "streams", "compression", "ca_file", "stale_after_ms", "reconnect_min_ms", "reconnect_max_ms"});
+    LiveConfig& lc = cfg.live;
+    lc.present = true;
+    r.required("url");
+    lc.url = *r.string("url");
+    std::string why;
+    if (!parse_ws_url(lc.url, why)) fail(src, r.node("url"), "key 'live.url' = \"" + lc.url + "\" " + why);
+    const bool binance = cfg.venue_format == VenueFormat::Binance;
+    static constexpr std::string_view kBinanceStreams[] = {"bookTicker", "trade", "aggTrade", "depth", "depth@100ms"};
+    static constexpr std::string_view kCoinbaseChannels[] = {"ticker", "matches", "heartbeat"};
+    if (const toml::node* n = r.node("streams")) {
+      const toml::array* a = n->as_array();
+      if (a == nullptr || a->empty()) fail(src, n, "key 'live.streams' must be a non-empty array of strings");
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const toml::node& e = *a->get(i);
+        const std::string key = "live.streams[" + std::to_string(i) + "]";
+        if (!e.is_string()) fail(src, &e, "key '" + key + "' must be a string");
+        const std::string name(*e.value<std::string_view>());
+        bool known = false;
+        std::string list;
+        auto check = [&](std::span<const std::string_view> names) {
+          for (const std::string_view k : names) {
+            known = known || k == name;
+            list += list.empty() ? "" : ", ";
+            list += k;
+          }
+        };
+        if (binance) check(kBinanceStreams);
+        else check(kCoinbaseChannels);
+        if (!known)
+          fail(src, &e, "key '" + key + "' = \"" + name + "\" is not a " + (binance ? "Binance stream" : "Coinbase channel") +
+                            " tickpipe reads (one of: " + list + ")");
+        if (std::find(lc.streams.begin(), lc.streams.end(), name) != lc.streams.end())
+          fail(src, &e, "key '" + key + "' = \"" + name + "\" is listed twice");
+        lc.streams.push_back(name);
+      }
+    } else if (binance) {
+      lc.streams = {"bookTicker", "trade"};
+    } else {
+      lc.streams = {"ticker", "matches", "heartbeat"};
+    }
+    lc.compression = r.boolean("compression").value_or(false);
+    lc.ca_file = r.string("ca_file").value_or("");
+    auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
+      if (auto v = r.integer(k)) {
+        if (*v < lo || *v > hi)
+          fail(src, r.node(k), "key '" + r.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+        out = *v;
+      }
+    };
+    bounded("stale_after_ms", 1, 86'400'000, lc.stale_after_ms);
+    bounded("reconnect_min_ms", 1, 3'600'000, lc.reconnect_min_ms);
+    bounded("reconnect_max_ms", 1, 3'600'000, lc.reconnect_max_ms);
+    if (lc.reconnect_max_ms < lc.reconnect_min_ms)
+      fail(src, r.node("reconnect_max_ms") ? r.node("reconnect_max_ms") : r.node("reconnect_min_ms"),
+           "key 'live.reconnect_max_ms' must not be below 'live.reconnect_min_ms'");
+  }
+
+  if (const toml::table* t = top.table("exec")) {
+    const Reader r(src, *t, "exec");
+    r.only({"venue"});
+    if (auto v = r.string("venue")) {
+      if (*v == "sim") cfg.exec.venue = ExecVenue::Sim;
+      else if (*v == "fix")
+        fail(src, r.node("venue"), "key 'exec.venue' = \"fix\": FIX 4.4 order entry is not available in this version; use \"sim\"");
+      else fail(src, r.node("venue"), "key 'exec.venue' = \"" + *v + "\" must be \"sim\" or \"fix\"");
     }
   }
 

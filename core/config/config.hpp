@@ -138,6 +138,27 @@ struct ThreadsConfig {
   bool lock_memory = false;     // mlockall(MCL_CURRENT | MCL_FUTURE) before the stages start
 };
 
+// `tickpipe live` (SPEC §10): the venue's WebSocket market data.
+struct LiveConfig {
+  bool present = false;               // a [live] table was given (tickpipe live requires it)
+  std::string url;                    // ws:// or wss:// (checked by parse_ws_url)
+  // Binance: per-symbol streams ("bookTicker", "trade", "aggTrade", "depth", "depth@100ms");
+  // Coinbase: channels ("ticker", "matches", "heartbeat"). Default per venue (SPEC §10).
+  std::vector<std::string> streams;
+  bool compression = false;           // offer permessage-deflate
+  std::string ca_file;                // extra PEM trust anchor for wss ("" = the system store only)
+  int64_t stale_after_ms = 5000;      // per-symbol watchdog, and silence on a connection
+  int64_t reconnect_min_ms = 100;     // backoff: doubles up to the max, with jitter
+  int64_t reconnect_max_ms = 30000;
+};
+
+// Where orders go (SPEC §10, §11).
+enum class ExecVenue : uint8_t { Sim, Fix };
+
+struct ExecConfig {
+  ExecVenue venue = ExecVenue::Sim;
+};
+
 struct Config {
   VenueFormat venue_format = VenueFormat::Binance;
   std::vector<SymbolConfig> symbols;
@@ -152,6 +173,8 @@ struct Config {
   FeedConfig feed;
   JournalConfig journal;
   ThreadsConfig threads;
+  LiveConfig live;
+  ExecConfig exec;
 
   std::vector<std::string> symbol_names() const;
 };

@@ -131,3 +131,60 @@ TEST(Config, MissingFileIsAConfigError) {
 
 }  // namespace
 }  // namespace tp
+
+namespace tp {
+namespace {
+
+constexpr const char* kLiveBase = R"(
+[[symbols]]
+name = "BTCUSDT"
+lot_step = "0.00001"
+)";
+
+TEST(ConfigLive, DefaultsPerVenueAndEveryKey) {
+  Config c = parse_config(std::string(kLiveBase) + "[live]\nurl = \"wss://stream.binance.com:9443/stream\"\n", "t.toml");
+  EXPECT_TRUE(c.live.present);
+  EXPECT_EQ(c.live.streams, (std::vector<std::string>{"bookTicker", "trade"}));
+  EXPECT_EQ(c.live.stale_after_ms, 5000);
+  EXPECT_EQ(c.exec.venue, ExecVenue::Sim);
+  c = parse_config(std::string("[venue]\nformat = \"coinbase\"\n") + kLiveBase +
+                       "[live]\nurl = \"ws://127.0.0.1:9000\"\ncompression = true\nca_file = \"ca.pem\"\n"
+                       "stale_after_ms = 100\nreconnect_min_ms = 5\nreconnect_max_ms = 50\n[exec]\nvenue = \"sim\"\n",
+                   "t.toml");
+  EXPECT_EQ(c.live.streams, (std::vector<std::string>{"ticker", "matches", "heartbeat"}));
+  EXPECT_TRUE(c.live.compression);
+  EXPECT_EQ(c.live.ca_file, "ca.pem");
+  EXPECT_EQ(c.live.reconnect_max_ms, 50);
+  EXPECT_FALSE(parse_config(kLiveBase, "t.toml").live.present);
+}
+
+TEST(ConfigLive, ErrorsNameTheKey) {
+  struct Case {
+    const char* toml;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"[live]\nstreams = [\"trade\"]\n", "missing required key 'live.url'"},
+      {"[live]\nurl = \"http://x\"\n", "live.url"},
+      {"[live]\nurl = \"ws://h\"\nstreams = [\"kline_1m\"]\n", "live.streams[0]"},
+      {"[live]\nurl = \"ws://h\"\nstreams = [\"trade\", \"trade\"]\n", "listed twice"},
+      {"[live]\nurl = \"ws://h\"\nstreams = []\n", "live.streams"},
+      {"[live]\nurl = \"ws://h\"\nstale_after_ms = 0\n", "live.stale_after_ms"},
+      {"[live]\nurl = \"ws://h\"\nreconnect_min_ms = 100\nreconnect_max_ms = 10\n", "live.reconnect_max_ms"},
+      {"[live]\nurl = \"ws://h\"\nretries = 3\n", "unknown key 'live.retries'"},
+      {"[exec]\nvenue = \"fix\"\n", "exec.venue"},
+      {"[exec]\nvenue = \"paper\"\n", "exec.venue"},
+  };
+  for (const Case& c : cases) {
+    try {
+      (void)parse_config(std::string(kLiveBase) + c.toml, "t.toml");
+      ADD_FAILURE() << "accepted: " << c.toml;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("t.toml:"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tp

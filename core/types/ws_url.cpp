@@ -1,0 +1,93 @@
+#include "core/types/ws_url.hpp"
+
+#include <charconv>
+
+namespace tp {
+
+std::string WsUrl::host_header() const {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  std::string h;
+  if (ipv6) h += '[';
+  h += host;
+  if (ipv6) h += ']';
+  if (port != (tls ? 443 : 80)) {
+    h += ':';
+    h += std::to_string(port);
+  }
+  return h;
+}
+
+std::optional<WsUrl> parse_ws_url(std::string_view text, std::string& why) {
+  WsUrl u;
+  std::string_view rest;
+  if (text.substr(0, 5) == "ws://") {
+    rest = text.substr(5);
+  } else if (text.substr(0, 6) == "wss://") {
+    u.tls = true;
+    rest = text.substr(6);
+  } else {
+    why = "must start with ws:// or wss://";
+    return std::nullopt;
+  }
+  const std::size_t slash = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view target = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  if (authority.find('@') != std::string_view::npos) {
+    why = "must not carry a user name or password";
+    return std::nullopt;
+  }
+  if (text.find('#') != std::string_view::npos) {
+    why = "must not have a fragment ('#')";
+    return std::nullopt;
+  }
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      why = "must not contain spaces or control or non-ASCII characters (percent-encode them)";
+      return std::nullopt;
+    }
+  }
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      why = "has an IPv6 address without its closing ']'";
+      return std::nullopt;
+    }
+    u.host = std::string(authority.substr(1, close - 1));
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        why = "has something other than ':port' after the IPv6 address";
+        return std::nullopt;
+      }
+      port_text = after.substr(1);
+      if (port_text.empty()) port_text = "x";  // "[::1]:" is not a port
+    }
+  } else {
+    const std::size_t colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty()) port_text = "x";
+    }
+  }
+  if (u.host.empty()) {
+    why = "has no host";
+    return std::nullopt;
+  }
+  u.port = u.tls ? 443 : 80;
+  if (!port_text.empty()) {
+    unsigned v = 0;
+    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), v);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || v == 0 || v > 65535) {
+      why = "has a port that is not a number from 1 to 65535";
+      return std::nullopt;
+    }
+    u.port = static_cast<uint16_t>(v);
+  }
+  if (target.empty() || target.front() == '?') u.target.push_back('/');
+  u.target += target;
+  return u;
+}
+
+}  // namespace tp
