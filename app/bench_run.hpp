@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "app/latency_report.hpp"
-#include "app/replay_engine.hpp"
+#include "app/engine_runner.hpp"
 #include "app/run_report.hpp"
 #include "core/config/config.hpp"
 

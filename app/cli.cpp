@@ -8,7 +8,7 @@
 
 #include "app/bench_run.hpp"
 #include "app/latency_report.hpp"
-#include "app/replay_engine.hpp"
+#include "app/engine_runner.hpp"
 #include "app/run_paths.hpp"
 #include "app/run_report.hpp"
 #include "app/version.hpp"
@@ -172,6 +172,51 @@ int replay(const ReplayArgs& a) {
   return rc;
 }
 
+struct LiveArgs {
+  std::string config;
+  std::string mode = "threaded";
+  std::string journal = kDefaultJournal;
+  std::string report;
+  std::string dump;
+  double duration = 0;
+  bool report_given = false;
+  bool dump_given = false;
+};
+
+int live(const LiveArgs& a) {
+  ReplayOptions opt;
+  opt.mode = a.mode == "deterministic" ? ReplayMode::Deterministic : ReplayMode::Threaded;
+  opt.journal_path = a.journal;
+  if (!a.dump.empty()) opt.dump_messages_path = a.dump;
+  opt.config_path = a.config;
+  RunPaths paths;
+  paths.inputs.push_back({"-c", a.config});
+  paths.outputs.push_back({"--journal", a.journal});
+  if (a.report_given) paths.outputs.push_back({"--report", a.report});
+  if (a.dump_given) paths.outputs.push_back({"--dump-messages", a.dump});
+  if (const int rc = check_paths(paths)) return rc;
+
+  Config cfg;
+  if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(a.config); })) return rc;
+  if (stopped_before_start()) return 0;
+  RunReport rep;
+  bool stopped = false;
+  if (const int rc = guarded("live", [&] { stopped = !until_stopped([&] { rep = run_live(cfg, opt, a.duration); }); }))
+    return rc;
+  if (stopped) return 0;
+  print_report(rep, std::cout);
+  int rc = finish_stdout();
+  if (!a.report.empty()) {
+    try {
+      write_report_json(rep, a.report);
+    } catch (const std::exception& e) {
+      std::cerr << "tickpipe: " << e.what() << "\n";
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
 struct BenchArgs {
   std::vector<std::string> captures;
   std::string config;
@@ -266,6 +311,17 @@ int run_cli(int argc, char** argv) {
   rp->add_flag("--resume", ra.resume,
                "continue --journal from its last checkpoint after a crash (deterministic mode; same capture and config)");
 
+  LiveArgs la;
+  CLI::App* lp = app.add_subcommand("live", "Trade on a venue's live WebSocket feed ([live] in the config; paper trading)");
+  lp->add_option("-c,--config", la.config, "TOML configuration with a [live] table")->required();
+  lp->add_option("--mode", la.mode, "threaded (default) or deterministic (one thread)")
+      ->check(CLI::IsMember({"deterministic", "threaded"}));
+  lp->add_option("--journal", la.journal, "journal file (JSON lines)")->capture_default_str();
+  lp->add_option("--report", la.report, "also write the report as JSON to this file");
+  lp->add_option("--dump-messages", la.dump, "write every message received, one per line, to this file");
+  lp->add_option("--duration", la.duration, "stop after this many seconds (default: until SIGINT/SIGTERM)")
+      ->check(CLI::Range(0.0, 1e9));
+
   BenchArgs ba;
   CLI::App* bp = app.add_subcommand("bench", "End-to-end latency run: threaded replay with every stage timed");
   bp->add_option("captures", ba.captures, "pcap/pcapng files (default: the bundled sample with config/bench.toml)");
@@ -289,8 +345,9 @@ int run_cli(int argc, char** argv) {
   bp->add_option("--journal", ba.journal, "journal file (JSON lines)")->capture_default_str();
 
   // CLI11 calls a word that is no subcommand "a subcommand is required": name it instead.
-  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "replay" && std::string_view(argv[1]) != "bench") {
-    std::cerr << "tickpipe: unknown command '" << printable(argv[1]) << "' (commands: replay, bench; see --help)\n";
+  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "replay" && std::string_view(argv[1]) != "live" &&
+      std::string_view(argv[1]) != "bench") {
+    std::cerr << "tickpipe: unknown command '" << printable(argv[1]) << "' (commands: replay, live, bench; see --help)\n";
     return 2;
   }
   try {
@@ -309,6 +366,11 @@ int run_cli(int argc, char** argv) {
       return 2;
     }
     return replay(ra);
+  }
+  if (lp->parsed()) {
+    la.report_given = lp->count("--report") != 0;
+    la.dump_given = lp->count("--dump-messages") != 0;
+    return live(la);
   }
   if (bp->parsed()) {
     ba.report_given = bp->count("--report") != 0;

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "app/replay_engine.hpp"
+#include "app/engine_runner.hpp"
 
 namespace tp {
 namespace {

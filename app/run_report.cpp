@@ -72,13 +72,25 @@ nlohmann::json counters_json(const Counters& c, const Names& names) {
 // terminal.
 void print_report(const RunReport& r, std::ostream& out) {
   const Totals t = totals_of(r);
-  out << version_string() << " replay (" << printable(r.mode) << " mode)\n";
+  out << version_string() << (r.live ? " live (" : " replay (") << printable(r.mode) << " mode)\n";
   for (const auto& c : r.captures) out << "capture:  " << printable(c) << "\n";
+  if (r.live) {
+    const feed::LiveFeedStats& ls = r.live->stats;
+    out << "venue:    " << printable(r.live->url) << "\n"
+        << "          " << ls.connects << " connections (" << (ls.connects > 0 ? ls.connects - 1 : 0)
+        << " reconnects), " << ls.connect_failures << " failed attempts (" << ls.refused_upgrades
+        << " upgrades refused), " << ls.disconnects << " disconnects (" << ls.silence_timeouts
+        << " for silence), " << ls.subscribe_messages << " subscribe requests\n";
+    if (!r.live->last_error.empty()) out << "          last connection problem: " << printable(r.live->last_error) << "\n";
+    if (r.live->duration_reached) out << "          stopped after --duration\n";
+  }
   if (!r.config_path.empty()) out << "config:   " << printable(r.config_path) << "\n";
   out << "journal:  " << printable(r.journal_path) << " (" << r.journal_records << " records";
   if (r.resumed_records != 0) out << ", " << r.resumed_records << " of them verified against the resumed journal";
   out << ")\n";
-  if (!r.interrupted_by.empty())
+  if (!r.interrupted_by.empty() && r.live)
+    out << "Stopped by " << r.interrupted_by << " after " << r.events << " market events; the journal is complete\n";
+  else if (!r.interrupted_by.empty())
     out << "Interrupted by " << r.interrupted_by << " after " << r.events
         << " market events: the captures were not read to their end; the journal is complete up to there\n"
         << "  (its last checkpoint covers every event; --resume continues it)\n";
@@ -173,6 +185,19 @@ void write_report_json(const RunReport& r, const std::string& path) {
   j["journal"] = {{"path", r.journal_path}, {"records", r.journal_records}, {"resumed_records", r.resumed_records}};
   // null: the captures were read to their end; else the signal that stopped the run.
   j["interrupted_by"] = r.interrupted_by.empty() ? json(nullptr) : json(r.interrupted_by);
+  if (r.live) {
+    const feed::LiveFeedStats& ls = r.live->stats;
+    j["live"] = {{"url", r.live->url},
+                 {"connects", ls.connects},
+                 {"reconnects", ls.connects > 0 ? ls.connects - 1 : 0},
+                 {"connect_failures", ls.connect_failures},
+                 {"refused_upgrades", ls.refused_upgrades},
+                 {"disconnects", ls.disconnects},
+                 {"silence_timeouts", ls.silence_timeouts},
+                 {"subscribe_messages", ls.subscribe_messages},
+                 {"last_error", r.live->last_error},
+                 {"duration_reached", r.live->duration_reached}};
+  }
   json syms = json::array();
   for (const auto& s : r.symbols) {
     syms.push_back({{"symbol", s.name},

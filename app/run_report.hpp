@@ -14,6 +14,7 @@
 #include "core/strategy/strategy.hpp"
 #include "exec/order_gateway.hpp"
 #include "feed/decode_stats.hpp"
+#include "feed/live/live_feed.hpp"
 #include "feed/normalizer_stats.hpp"
 
 namespace tp {
@@ -24,6 +25,14 @@ struct SymbolReport {
   Fixed mark = 0;
   Fixed unrealized = 0;
   SymbolStrategyStats stats;
+};
+
+// What a live session's connection did (tickpipe live).
+struct LiveReport {
+  std::string url;
+  feed::LiveFeedStats stats;
+  std::string last_error;      // the last connection problem ("" when none)
+  bool duration_reached = false;
 };
 
 struct RunReport {
@@ -50,7 +59,8 @@ struct RunReport {
   GatewayStats gateway;
   std::vector<SymbolReport> symbols;
   std::vector<std::string> warnings;
-  std::optional<LatencyReport> latency;  // when the run was measured (replay --latency, bench)
+  std::optional<LatencyReport> latency;
+  std::optional<LiveReport> live;  // tickpipe live  // when the run was measured (replay --latency, bench)
 };
 
 void print_report(const RunReport& r, std::ostream& out);

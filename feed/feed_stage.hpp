@@ -1,7 +1,9 @@
-// FeedStage: the feed thread's stage. Bytes from a capture go through the decoding chain
-// (CaptureDecoder), each message optionally to --dump-messages, then through the venue
-// normalizer; every market event goes to the EventSink (a ring push in threaded mode, the rest
-// of the pipeline called directly in deterministic mode). No allocation per message.
+// FeedStage: the feed thread's stage. Bytes from a source - a capture through the decoding chain
+// (CaptureDecoder), or a live connection (feed/live/LiveFeed) - each message optionally to
+// --dump-messages, then through the venue normalizer; every market event goes to the EventSink (a
+// ring push in threaded mode, the rest of the pipeline called directly in deterministic mode). No
+// allocation per message. A Source has `template <class S> bool step(S&)` (false: nothing more)
+// and `uint64_t packet_tsc()` (the TSC when the bytes of the current read became available).
 #pragma once
 
 #include <string>
@@ -15,11 +17,11 @@
 
 namespace tp::feed {
 
-template <typename Normalizer, typename EventSink>
+template <typename Normalizer, typename EventSink, typename Source = CaptureDecoder>
 class FeedStage {
  public:
-  // `latency`: stamp events and record the decode stage (the decoder must stamp packets); null: off.
-  FeedStage(CaptureDecoder& decoder, Normalizer& normalizer, MessageDump* dump, EventSink& sink,
+  // `latency`: stamp events and record the decode stage (the source must stamp packets); null: off.
+  FeedStage(Source& decoder, Normalizer& normalizer, MessageDump* dump, EventSink& sink,
             ReplayPacer pacer = ReplayPacer{}, PipelineLatency* latency = nullptr) noexcept
       : decoder_(decoder), handler_{decoder, normalizer, dump, sink, pacer, latency} {}
 
@@ -39,7 +41,7 @@ class FeedStage {
 
  private:
   struct Handler {
-    const CaptureDecoder& decoder;
+    const Source& decoder;
     Normalizer& normalizer;
     MessageDump* dump;
     EventSink& sink;
@@ -75,7 +77,7 @@ class FeedStage {
     }
   };
 
-  CaptureDecoder& decoder_;
+  Source& decoder_;
   Handler handler_;
 };
 

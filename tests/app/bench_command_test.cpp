@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "app/replay_engine.hpp"
+#include "app/engine_runner.hpp"
 #include "core/config/config.hpp"
 #include "core/threads/thread_affinity.hpp"
 #include "tests/app/cli_runner.hpp"

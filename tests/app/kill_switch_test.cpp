@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "app/replay_engine.hpp"
+#include "app/engine_runner.hpp"
 #include "cli_runner.hpp"
 
 namespace tp {

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "app/replay_engine.hpp"
+#include "app/engine_runner.hpp"
 #include "cli_runner.hpp"
 
 namespace tp {

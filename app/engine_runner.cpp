@@ -1,4 +1,4 @@
-#include "app/replay_engine.hpp"
+#include "app/engine_runner.hpp"
 
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +21,8 @@
 #include "feed/coinbase_normalizer.hpp"
 #include "feed/capture_decoder.hpp"
 #include "feed/feed_stage.hpp"
+#include "feed/live/live_feed.hpp"
+#include "feed/live/subscribe_request.hpp"
 #include "feed/message_dump.hpp"
 
 namespace tp {
@@ -181,6 +183,51 @@ void prepare_machine(const ThreadsConfig& tc, std::vector<std::string>& warnings
     warnings.push_back(w);
 }
 
+// The byte sources the feed stage runs on. Each gives the stage its bytes (`bytes()`, a CaptureDecoder
+// or a LiveFeed) and drives it until the source ends, a stop is requested, or `keep_going()` says no.
+// Everything else - threads, rings, placement, journal, shutdown - is the same for every source.
+struct CaptureSource {
+  Pipeline& p;
+  const std::vector<std::string>& captures;  // the first is open already (run_replay opens it)
+  feed::CaptureDecoder& bytes() noexcept { return p.decoder; }
+  const feed::DecodeStats& decode_stats() const noexcept { return p.decoder.stats(); }
+  template <typename Stage, typename KeepGoing>
+  void drive(Stage& stage, const std::atomic<int>& stop, KeepGoing&& keep_going) {
+    for (std::size_t i = 0; i < captures.size() && stop.load(std::memory_order_relaxed) == 0; ++i) {
+      if (i != 0) p.open_capture(captures[i]);
+      // A stop request is honoured between packets: every event of the last packet is complete.
+      while (stop.load(std::memory_order_relaxed) == 0 && stage.step() && keep_going()) {
+      }
+      if (!keep_going()) return;
+    }
+  }
+};
+
+struct LiveSource {
+  feed::LiveFeed& feed;
+  std::atomic<int>* duration_over;  // set when --duration has passed
+  double duration_seconds;          // 0: until stopped
+  const feed::DecodeStats& stats;    // the connection's framing counters
+  feed::LiveFeed& bytes() noexcept { return feed; }
+  const feed::DecodeStats& decode_stats() const noexcept { return stats; }
+  template <typename Stage, typename KeepGoing>
+  void drive(Stage& stage, const std::atomic<int>& stop, KeepGoing&& keep_going) {
+    const auto end = std::chrono::steady_clock::now() +
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(duration_seconds > 0 ? duration_seconds : 1e9));
+    auto stopped = [&] {
+      if (stop.load(std::memory_order_relaxed) != 0) return true;
+      if (std::chrono::steady_clock::now() < end) return false;
+      duration_over->store(1, std::memory_order_relaxed);
+      return true;
+    };
+    while (!stopped() && stage.step() && keep_going()) {
+    }
+    feed.close();  // a close frame: the venue sees a clean goodbye
+    if (!feed.fatal_error().empty()) throw RunError(feed.fatal_error());
+  }
+};
+
 // Starts a stage thread with the stop and kill-switch signals blocked in it, so they are delivered
 // to the calling thread, the journal writer (core/threads/process_signals.hpp).
 // (A thread inherits the mask of the thread that starts it: blocked from its first instruction.)
@@ -194,22 +241,17 @@ std::thread stage_thread(Fn&& fn) {
   return t;
 }
 
-template <typename Normalizer>
-uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt, ControlQueue& control,
-                           const std::vector<JournaledCommand>& journaled) {
+template <typename Normalizer, typename Source>
+uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, Source& source, const ReplayOptions& opt,
+                           ControlQueue& control, const std::vector<JournaledCommand>& journaled) {
   CommandPoll commands{p, control, journaled};
   DirectSink sink{p, commands};
-  feed::FeedStage<Normalizer, DirectSink> stage(p.decoder, normalizer, p.dump.get(), sink, pacer_of(opt),
-                                                opt.latency);
+  using Bytes = std::remove_reference_t<decltype(source.bytes())>;
+  feed::FeedStage<Normalizer, DirectSink, Bytes> stage(source.bytes(), normalizer, p.dump.get(), sink, pacer_of(opt),
+                                                       opt.latency);
   stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
-  const std::atomic<int>& stop = stop_flag_of(opt);
-  for (std::size_t i = 0; i < opt.captures.size() && stop.load(std::memory_order_relaxed) == 0; ++i) {
-    if (i != 0) p.open_capture(opt.captures[i]);
-    // A stop request is honoured between packets: every event of the last packet is complete.
-    while (stop.load(std::memory_order_relaxed) == 0 && stage.step() && !p.journal.failed()) {
-    }
-    if (p.journal.failed()) break;  // reported by the caller
-  }
+  // A journal failure stops the run; the caller reports it.
+  source.drive(stage, stop_flag_of(opt), [&]() noexcept { return !p.journal.failed(); });
   commands();
   p.strategy.send_end_of_data();
   p.gateway.drain();
@@ -219,9 +261,9 @@ uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, const ReplayOpti
   return stage.events();
 }
 
-template <typename Normalizer>
-uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& opt, ControlQueue& control,
-                      std::vector<std::string>& warnings) {
+template <typename Normalizer, typename Source>
+uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const ReplayOptions& opt,
+                      ControlQueue& control, std::vector<std::string>& warnings) {
   const ThreadsConfig& tc = p.cfg.threads;
   std::mutex warn_mu;
   std::atomic<bool> feed_done{false};
@@ -292,15 +334,12 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, const ReplayOptions& 
   std::thread feed = stage_thread([&] {
     place_thread("tp-feed", tc.feed_cpu, tc.sched_fifo_priority, warnings, warn_mu);
     RingSink sink{*p.ring_a, tc.feed_wait, strategy_wake};
-    feed::FeedStage<Normalizer, RingSink> stage(p.decoder, normalizer, p.dump.get(), sink, pacer_of(opt),
-                                                opt.latency);
+    using Bytes = std::remove_reference_t<decltype(source.bytes())>;
+    feed::FeedStage<Normalizer, RingSink, Bytes> stage(source.bytes(), normalizer, p.dump.get(), sink, pacer_of(opt),
+                                                       opt.latency);
     stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
     try {
-      for (std::size_t i = 0; i < opt.captures.size() && stop.load(std::memory_order_relaxed) == 0; ++i) {
-        if (i != 0) p.open_capture(opt.captures[i]);
-        while (stop.load(std::memory_order_relaxed) == 0 && stage.step()) {
-        }
-      }
+      source.drive(stage, stop, []() noexcept { return true; });
     } catch (const std::exception& e) {
       feed_error = e.what();
     }
@@ -352,6 +391,72 @@ bool parse_speed(const std::string& text, double& out) {
   return true;
 }
 
+namespace {
+
+// The run itself, the same for every source: the control queue, the stages in the mode asked for,
+// the journal's last flush, and the report of what happened.
+template <typename Source>
+RunReport run_on(Pipeline& pl, Source& source, const ReplayOptions& opt, const std::vector<JournaledCommand>& journaled) {
+  Pipeline* p = &pl;
+  RunReport rep;
+  // The kill switch: the caller's control queue, or one fed by SIGUSR1/SIGUSR2.
+  std::unique_ptr<ControlQueue> own_control;
+  ControlQueue* control = opt.control;
+  if (control == nullptr) {
+    own_control = std::make_unique<ControlQueue>(/*process_signals=*/true);
+    control = own_control.get();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto run = [&](auto& normalizer) {
+    return opt.mode == ReplayMode::Deterministic
+               ? run_deterministic(*p, normalizer, source, opt, *control, journaled)
+               : run_threaded(*p, normalizer, source, opt, *control, rep.warnings);
+  };
+  rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
+  if (opt.probe.stages_done != nullptr) opt.probe.stages_done(opt.probe.ctx);
+  rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0) {
+    rep.interrupted_by = process_signals::signal_name(sig);
+    p->journal.flush_and_sync();  // a stop by signal: on disk before the process goes
+  } else {
+    p->journal.flush();
+  }
+  p->journal.throw_if_failed();
+  if (p->dump) p->dump->close();
+  if (const std::size_t left = p->journal.unverified(); left != 0)
+    throw JournalMismatch("journal '" + opt.journal_path + "' holds " + std::to_string(left) +
+                          " more lines than this replay produces (was it written with another capture?)");
+
+  rep.mode = opt.mode == ReplayMode::Deterministic ? "deterministic" : "threaded";
+  rep.config_path = opt.config_path;
+  rep.journal_path = opt.journal_path;
+  rep.journal_records = p->journal.records();
+  rep.resumed_records = opt.resume ? p->journal.records() - p->journal.appended() : 0;
+  rep.fills = p->strategy.fills();
+  rep.open_orders_at_end = p->strategy.open_orders();
+  rep.engine_clock_ns = p->strategy.clock();
+  rep.final_state = p->strategy.state();
+  rep.state_history = p->strategy.state_history();
+  rep.state_changes = p->strategy.state_changes();
+  rep.max_drawdown = p->strategy.max_drawdown();
+  rep.day_pnl = p->strategy.day_pnl();
+  rep.decode = source.decode_stats();
+  rep.normalize = p->norm_stats;
+  rep.gateway = p->gateway.stats();
+  for (SymbolId id = 0; id < p->symbols.size(); ++id) {
+    SymbolReport s;
+    s.name = p->symbols.name(id);
+    s.position = p->strategy.book()[id];
+    s.mark = p->strategy.book().mark(id);
+    s.unrealized = p->strategy.book().unrealized(id);
+    s.stats = p->strategy.stats(id);
+    rep.symbols.push_back(std::move(s));
+  }
+  return rep;
+}
+
+}  // namespace
+
 RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   if (opt.captures.empty()) throw RunError("no capture to replay");
   if (opt.resume && opt.mode != ReplayMode::Deterministic)
@@ -371,61 +476,55 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0)
     throw StoppedBeforeStart(process_signals::signal_name(sig) + " before the run started: nothing was changed");
   p->start(opt);
-  RunReport rep;
-  // The kill switch: the caller's control queue, or one fed by SIGUSR1/SIGUSR2.
-  std::unique_ptr<ControlQueue> own_control;
-  ControlQueue* control = opt.control;
-  if (control == nullptr) {
-    own_control = std::make_unique<ControlQueue>(/*process_signals=*/true);
-    control = own_control.get();
-  }
-  const auto t0 = std::chrono::steady_clock::now();
-  auto run = [&](auto& normalizer) {
-    return opt.mode == ReplayMode::Deterministic ? run_deterministic(*p, normalizer, opt, *control, journaled)
-                                                 : run_threaded(*p, normalizer, opt, *control, rep.warnings);
-  };
-  rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
-  if (opt.probe.stages_done != nullptr) opt.probe.stages_done(opt.probe.ctx);
-  rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0) {
-    rep.interrupted_by = process_signals::signal_name(sig);
-    p->journal.flush_and_sync();  // a stop by signal: on disk before the process goes
-  } else {
-    p->journal.flush();
-  }
-  p->journal.throw_if_failed();
-  if (p->dump) p->dump->close();
-  if (const std::size_t left = p->journal.unverified(); left != 0)
-    throw JournalMismatch("journal '" + opt.journal_path + "' holds " + std::to_string(left) +
-                          " more lines than this replay produces (was it written with another capture?)");
-
-  rep.mode = opt.mode == ReplayMode::Deterministic ? "deterministic" : "threaded";
+  CaptureSource source{*p, opt.captures};
+  RunReport rep = run_on(*p, source, opt, journaled);
   rep.captures = opt.captures;
-  rep.config_path = opt.config_path;
-  rep.journal_path = opt.journal_path;
-  rep.journal_records = p->journal.records();
-  rep.resumed_records = opt.resume ? p->journal.records() - p->journal.appended() : 0;
-  rep.fills = p->strategy.fills();
-  rep.open_orders_at_end = p->strategy.open_orders();
-  rep.engine_clock_ns = p->strategy.clock();
-  rep.final_state = p->strategy.state();
-  rep.state_history = p->strategy.state_history();
-  rep.state_changes = p->strategy.state_changes();
-  rep.max_drawdown = p->strategy.max_drawdown();
-  rep.day_pnl = p->strategy.day_pnl();
-  rep.decode = p->decoder.stats();
-  rep.normalize = p->norm_stats;
-  rep.gateway = p->gateway.stats();
-  for (SymbolId id = 0; id < p->symbols.size(); ++id) {
-    SymbolReport s;
-    s.name = p->symbols.name(id);
-    s.position = p->strategy.book()[id];
-    s.mark = p->strategy.book().mark(id);
-    s.unrealized = p->strategy.book().unrealized(id);
-    s.stats = p->strategy.stats(id);
-    rep.symbols.push_back(std::move(s));
-  }
   return rep;
 }
+
+RunReport run_live(const Config& cfg, const ReplayOptions& opt, double duration_seconds) {
+  if (!cfg.live.present) throw ConfigError("tickpipe live needs a [live] table with the venue's url (docs/configuration.md)");
+  if (opt.resume) throw ConfigError("--resume replays a capture; a live session is continued by starting it again");
+  std::string why;
+  const std::optional<WsUrl> url = parse_ws_url(cfg.live.url, why);
+  if (!url) throw ConfigError("live.url " + why);
+  std::unique_ptr<feed::TlsClientContext> tls;
+  if (url->tls) tls = std::make_unique<feed::TlsClientContext>(cfg.live.ca_file);
+
+  feed::LiveFeedOptions lo;
+  lo.connection.url = *url;
+  lo.connection.offer_deflate = cfg.live.compression;
+  lo.connection.framer.max_message_bytes = static_cast<std::size_t>(cfg.feed.max_message_bytes);
+  lo.connection.framer.max_resync_bytes = 0;  // a live stream has no holes: TCP retransmits
+  lo.stale_after_ms = cfg.live.stale_after_ms;
+  lo.reconnect_min_ms = cfg.live.reconnect_min_ms;
+  lo.reconnect_max_ms = cfg.live.reconnect_max_ms;
+  lo.busy_poll = opt.mode == ReplayMode::Threaded && cfg.threads.feed_wait == WaitKind::BusySpin;
+  lo.stamp_packets = opt.latency != nullptr;
+  const std::vector<std::string> names = cfg.symbol_names();
+  if (cfg.venue_format == VenueFormat::Coinbase) {
+    lo.subscribe.push_back(feed::coinbase_subscribe(names, cfg.live.streams));
+  } else {
+    // Binance takes at most 1024 streams per connection (SPEC 10.7).
+    const std::vector<std::string> streams = feed::binance_stream_names(names, cfg.live.streams);
+    if (streams.size() > 1024)
+      throw ConfigError("live: " + std::to_string(streams.size()) +
+                        " Binance streams; one connection takes at most 1024 (fewer [[symbols]] or live.streams)");
+    lo.subscribe.push_back(feed::binance_subscribe(streams, 1));
+  }
+
+  auto p = std::make_unique<Pipeline>(cfg, opt, JournalResume{});
+  feed::DecodeStats decode_stats;
+  feed::LiveFeed feed(lo, tls.get(), &decode_stats);
+  if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0)
+    throw StoppedBeforeStart(process_signals::signal_name(sig) + " before the session started: nothing was changed");
+  p->start(opt);
+  std::atomic<int> duration_over{0};
+  LiveSource source{feed, &duration_over, duration_seconds, decode_stats};
+  RunReport rep = run_on(*p, source, opt, {});
+  rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0};
+  return rep;
+}
+
 
 }  // namespace tp

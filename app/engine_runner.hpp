@@ -1,5 +1,6 @@
-// The replay engine: wires feed -> strategy -> gateway (and the journal writer) for
-// `tickpipe replay`, in one of two modes (DESIGN.md):
+// The engine runner: wires feed -> strategy -> gateway (and the journal writer) for every byte
+// source - `tickpipe replay` (captures), `tickpipe live` (a venue's WebSocket feed) and `tickpipe
+// bench` - in one of two modes (DESIGN.md):
 //  - deterministic: every stage on the calling thread, one market event at a time; the journal is
 //    byte-identical run after run.
 //  - threaded: feed, strategy and gateway each on their own thread (pinned where the config says),
@@ -80,5 +81,10 @@ class UsageError : public std::runtime_error {
 };
 
 RunReport run_replay(const Config& cfg, const ReplayOptions& opt);
+
+// `tickpipe live` (SPEC §10): the same pipeline on the venue's WebSocket feed ([live]), paper
+// trading on the simulated venue. Runs until a stop signal (opt.stop) or `duration_seconds` (0:
+// none). `opt.captures`, `speed` and `resume` do not apply.
+RunReport run_live(const Config& cfg, const ReplayOptions& opt, double duration_seconds = 0);
 
 }  // namespace tp

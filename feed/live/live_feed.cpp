@@ -1,0 +1,102 @@
+#include "feed/live/live_feed.hpp"
+
+#include <poll.h>
+#include <time.h>
+
+namespace tp::feed {
+namespace {
+
+int64_t monotonic_ms() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+int64_t realtime_ms() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+}  // namespace
+
+LiveFeed::LiveFeed(const LiveFeedOptions& options, TlsClientContext* tls, DecodeStats* stats)
+    : options_(options),
+      conn_(options.connection, tls, stats),
+      backoff_ms_(options.reconnect_min_ms),
+      rng_(std::random_device{}()) {}
+
+void LiveFeed::schedule_retry() noexcept {
+  // Full jitter over the upper half: many engines that lost the venue at the same moment do not
+  // come back at the same moment.
+  std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
+  next_attempt_ms_ = monotonic_ms() + jitter(rng_);
+  backoff_ms_ = std::min(backoff_ms_ * 2, options_.reconnect_max_ms);
+}
+
+void LiveFeed::attempt() noexcept {
+  try {
+    const WsConnectResult r = conn_.connect(options_.connect_timeout_ms);
+    stats_.last_http_status = r.http_status;
+    if (!r.ok) {
+      ++stats_.connect_failures;
+      if (r.http_status != 0 && r.http_status != 101) ++stats_.refused_upgrades;
+      last_error_ = r.error;
+      if (r.certificate_error) {
+        fatal_ = r.error;
+        return;
+      }
+      schedule_retry();
+      return;
+    }
+    ++stats_.connects;
+    for (const std::string& m : options_.subscribe) {
+      if (!conn_.send_text(m)) {
+        last_error_ = "the connection failed while subscribing";
+        schedule_retry();
+        return;
+      }
+      ++stats_.subscribe_messages;
+    }
+    backoff_ms_ = options_.reconnect_min_ms;  // a connection that subscribed resets the backoff
+  } catch (const std::exception& e) {  // allocation failure while connecting: retry later
+    ++stats_.connect_failures;
+    last_error_ = e.what();
+    schedule_retry();
+  }
+}
+
+bool LiveFeed::step_with(MessageFn out) noexcept {
+  if (!fatal_.empty()) return false;
+  if (!conn_.open()) {
+    if (monotonic_ms() >= next_attempt_ms_) {
+      attempt();
+      return fatal_.empty();
+    }
+    ::poll(nullptr, 0, 1);  // waiting out the backoff
+    return true;
+  }
+  if (options_.stamp_packets) packet_tsc_ = tsc_now();
+  const WsConnection::ReadStatus st = conn_.read(out);
+  if (st == WsConnection::ReadStatus::Closed) {
+    ++stats_.disconnects;
+    schedule_retry();
+    return true;
+  }
+  if (st == WsConnection::ReadStatus::WouldBlock) {
+    if (realtime_ms() - conn_.last_receive_ns() / 1'000'000 > options_.stale_after_ms) {
+      ++stats_.disconnects;
+      ++stats_.silence_timeouts;
+      conn_.close(1001);
+      schedule_retry();
+      return true;
+    }
+    if (!options_.busy_poll) {
+      pollfd p{conn_.fd(), POLLIN, 0};
+      ::poll(&p, 1, 1);
+    }
+  }
+  return true;
+}
+
+}  // namespace tp::feed

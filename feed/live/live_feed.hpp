@@ -1,0 +1,80 @@
+// LiveFeed: the byte source of `tickpipe live` (SPEC §10). Keeps one WebSocket connection to the
+// venue alive: connects, subscribes, reads, and on a close, a reset, a TLS error, silence longer
+// than `stale_after_ms` or a refused upgrade reconnects with exponential backoff and jitter, then
+// subscribes again. A certificate that does not verify is not retried: it is an error that names
+// the host (retrying cannot help, and a retry storm against a venue is how accounts get banned).
+//
+// The same interface as CaptureDecoder (step(sink), packet_tsc()), so FeedStage runs either source
+// through the same normalizer and sink: live adds a source, not a second pipeline.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/timing/tsc_clock.hpp"
+#include "feed/live/ws_connection.hpp"
+
+namespace tp::feed {
+
+struct LiveFeedOptions {
+  WsConnectOptions connection;
+  std::vector<std::string> subscribe;  // text messages sent after each connect, in order
+  int64_t stale_after_ms = 5000;       // no byte for this long: the connection is dead, reconnect
+  int64_t reconnect_min_ms = 100;
+  int64_t reconnect_max_ms = 30000;
+  int connect_timeout_ms = 10000;
+  // How step() waits when the socket has nothing: false polls the socket up to 1 ms (the thread
+  // sleeps in the kernel), true returns at once (a busy-spinning feed thread on its own core).
+  bool busy_poll = false;
+  bool stamp_packets = false;          // read the TSC at every read (latency stamp t0)
+};
+
+struct LiveFeedStats {
+  uint64_t connects = 0;              // connections that completed the upgrade
+  uint64_t connect_failures = 0;      // attempts that did not (refused, reset, timed out, TLS)
+  uint64_t refused_upgrades = 0;      // of those: the server answered the upgrade with an HTTP error
+  uint64_t disconnects = 0;           // open connections that ended
+  uint64_t silence_timeouts = 0;      // of those: no byte for stale_after_ms
+  uint64_t subscribe_messages = 0;    // subscribe requests sent
+  int last_http_status = 0;
+};
+
+class LiveFeed {
+ public:
+  LiveFeed(const LiveFeedOptions& options, TlsClientContext* tls, DecodeStats* stats);
+
+  // One step: (re)connects when it is time, or reads what the socket has and hands every message
+  // to sink.on_message(const Message&). False only after a fatal error (fatal_error() says what).
+  template <class Sink>
+  bool step(Sink& sink) noexcept {
+    return step_with(MessageFn{&sink, [](void* ctx, const Message& m) noexcept { static_cast<Sink*>(ctx)->on_message(m); }});
+  }
+  bool step_with(MessageFn out) noexcept;
+
+  uint64_t packet_tsc() const noexcept { return packet_tsc_; }
+  bool connected() const noexcept { return conn_.open(); }
+  const LiveFeedStats& stats() const noexcept { return stats_; }
+  const std::string& fatal_error() const noexcept { return fatal_; }
+  // The last connection problem, for the log ("" when none yet).
+  const std::string& last_error() const noexcept { return last_error_; }
+  // Closes the connection with a close frame (a clean stop).
+  void close() noexcept { conn_.close(1000); }
+
+ private:
+  void attempt() noexcept;
+  void schedule_retry() noexcept;
+
+  LiveFeedOptions options_;
+  WsConnection conn_;
+  LiveFeedStats stats_;
+  std::string fatal_;
+  std::string last_error_;
+  int64_t backoff_ms_;
+  int64_t next_attempt_ms_ = 0;
+  uint64_t packet_tsc_ = 0;
+  std::minstd_rand rng_;
+};
+
+}  // namespace tp::feed
