@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "app/replay_engine.hpp"
+#include "app/engine_runner.hpp"
 #include "core/config/config.hpp"
 
 namespace {

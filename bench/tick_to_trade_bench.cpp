@@ -33,7 +33,7 @@
 //
 // BM_TickToTrade_NormalizeOnly: the floor: one normalize() per iteration, nothing else.
 //
-// BM_TickToTrade_SameThread: the deterministic wiring (app/replay_engine.cpp, --mode
+// BM_TickToTrade_SameThread: the deterministic wiring (app/engine_runner.cpp, --mode
 //   deterministic): one thread, the Strategy's SettleFn is the gateway's drain(), so on_market()
 //   sends an order, the gateway checks it and hands it to the venue, and the fill comes back before
 //   on_market() returns. One iteration = one message: t0, normalize, on_market (which drains the
@@ -220,7 +220,7 @@ void drain_gateway(void* g) noexcept { static_cast<Gateway*>(g)->drain(); }
 
 enum class Wiring { Deterministic, Threaded };
 
-// What app/replay_engine.cpp's Pipeline builds, minus the capture decoder and the journal writer.
+// What app/engine_runner.cpp's Pipeline builds, minus the capture decoder and the journal writer.
 struct Engine {
   tp::Config cfg;
   tp::SymbolTable symbols;

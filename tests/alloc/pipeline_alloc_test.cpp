@@ -12,7 +12,7 @@
 #include <new>
 #include <string>
 
-#include "app/replay_engine.hpp"
+#include "app/engine_runner.hpp"
 #include "core/config/config.hpp"
 #include "core/timing/pipeline_latency.hpp"
 #include "core/timing/tsc_clock.hpp"
