@@ -253,6 +253,7 @@ uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, Source& source, 
   // A journal failure stops the run; the caller reports it.
   source.drive(stage, stop_flag_of(opt), [&]() noexcept { return !p.journal.failed(); });
   commands();
+  if (opt.cancel_open_at_end) p.strategy.cancel_open_orders();
   p.strategy.send_end_of_data();
   p.gateway.drain();
   p.strategy.drain_exec();
@@ -303,6 +304,7 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
       // can be missed.
       if (feed_done.load(std::memory_order_acquire) && p.ring_a->empty()) {
         if (!eod_sent) {
+          if (opt.cancel_open_at_end) p.strategy.cancel_open_orders();
           p.strategy.send_end_of_data();
           eod_sent = true;
         }
@@ -513,7 +515,9 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, double duration_
     lo.subscribe.push_back(feed::binance_subscribe(streams, 1));
   }
 
-  auto p = std::make_unique<Pipeline>(cfg, opt, JournalResume{});
+  ReplayOptions run_opt = opt;
+  run_opt.cancel_open_at_end = true;
+  auto p = std::make_unique<Pipeline>(cfg, run_opt, JournalResume{});
   feed::DecodeStats decode_stats;
   feed::LiveFeed feed(lo, tls.get(), &decode_stats);
   if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0)
@@ -521,7 +525,7 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, double duration_
   p->start(opt);
   std::atomic<int> duration_over{0};
   LiveSource source{feed, &duration_over, duration_seconds, decode_stats};
-  RunReport rep = run_on(*p, source, opt, {});
+  RunReport rep = run_on(*p, source, run_opt, {});
   rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0};
   return rep;
 }

@@ -54,6 +54,9 @@ struct ReplayOptions {
   // Latency measurement (tickpipe bench): stamps and per-stage histograms, written here. Null: off
   // (no stamp is taken). TscClock::init() must have run.
   PipelineLatency* latency = nullptr;
+  // Cancel every open order when the source ends (a live session stops, SPEC §10.6); a replay
+  // leaves them open and the report counts them.
+  bool cancel_open_at_end = false;
   RunProbe probe;
 };
 

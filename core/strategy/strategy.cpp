@@ -181,10 +181,12 @@ void Strategy::set_state(TradingState to, StateReason why) noexcept {
   to_gateway(m);
 }
 
-void Strategy::cancel_non_reducing() noexcept {
+void Strategy::cancel_non_reducing() noexcept { cancel_open(/*reducing_too=*/false); }
+
+void Strategy::cancel_open(bool reducing_too) noexcept {
   bool sent = false;
   for (OrderSlot& s : orders_) {
-    if (!s.live || s.reduces || s.cancel_sent) continue;
+    if (!s.live || (s.reduces && !reducing_too) || s.cancel_sent) continue;
     GatewayMsg m;
     m.kind = GatewayMsgKind::Cancel;
     m.cancel = CancelRequest{s.client_order_id, clock_ns_};

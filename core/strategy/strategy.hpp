@@ -85,6 +85,8 @@ class Strategy {
   // (a `command` record) and a checkpoint after what it caused.
   void apply_control(const ControlCommand& c) noexcept;
 
+  // Cancels every open order (a live session that stops: SPEC §10.6).
+  void cancel_open_orders() noexcept { cancel_open(/*reducing_too=*/true); }
   // No more market data: asks the gateway to acknowledge once it has processed everything.
   void send_end_of_data() noexcept;
   // Journals a checkpoint covering every market event so far, unless the last one already does
@@ -128,6 +130,7 @@ class Strategy {
   void check_loss_limit() noexcept;
   void set_state(TradingState to, StateReason why) noexcept;
   void cancel_non_reducing() noexcept;
+  void cancel_open(bool reducing_too) noexcept;
   void flatten(OrderReason why) noexcept;
   void evaluate_rules(SymbolId id) noexcept;
   void send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderReason reason, uint8_t level) noexcept;
