@@ -85,7 +85,6 @@ TlsClientContext::~TlsClientContext() { SSL_CTX_free(ctx_); }
 WsConnection::WsConnection(const WsConnectOptions& options, TlsClientContext* tls, DecodeStats* stats)
     : options_(options),
       tls_(tls),
-      stats_(stats),
       framer_(options.framer, stats),
       buf_(std::make_unique<uint8_t[]>(options.read_buffer_bytes)) {
   if (options_.url.tls && tls_ == nullptr) throw std::invalid_argument("a wss:// connection needs a TLS context");

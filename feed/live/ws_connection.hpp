@@ -103,7 +103,6 @@ class WsConnection {
 
   WsConnectOptions options_;
   TlsClientContext* tls_;
-  DecodeStats* stats_;
   WebSocketFramer framer_;
   std::unique_ptr<uint8_t[]> buf_;
   int fd_ = -1;
