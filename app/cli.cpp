@@ -179,8 +179,10 @@ struct LiveArgs {
   std::string report;
   std::string dump;
   double duration = 0;
+  std::string record;
   bool report_given = false;
   bool dump_given = false;
+  bool record_given = false;
 };
 
 int live(const LiveArgs& a) {
@@ -194,14 +196,18 @@ int live(const LiveArgs& a) {
   paths.outputs.push_back({"--journal", a.journal});
   if (a.report_given) paths.outputs.push_back({"--report", a.report});
   if (a.dump_given) paths.outputs.push_back({"--dump-messages", a.dump});
+  if (a.record_given) paths.outputs.push_back({"--record", a.record});
   if (const int rc = check_paths(paths)) return rc;
+  LiveRunOptions lro;
+  lro.duration_seconds = a.duration;
+  lro.record_path = a.record;
 
   Config cfg;
   if (const int rc = guarded("loading the configuration", [&] { cfg = load_config_file(a.config); })) return rc;
   if (stopped_before_start()) return 0;
   RunReport rep;
   bool stopped = false;
-  if (const int rc = guarded("live", [&] { stopped = !until_stopped([&] { rep = run_live(cfg, opt, a.duration); }); }))
+  if (const int rc = guarded("live", [&] { stopped = !until_stopped([&] { rep = run_live(cfg, opt, lro); }); }))
     return rc;
   if (stopped) return 0;
   print_report(rep, std::cout);
@@ -319,6 +325,7 @@ int run_cli(int argc, char** argv) {
   lp->add_option("--journal", la.journal, "journal file (JSON lines)")->capture_default_str();
   lp->add_option("--report", la.report, "also write the report as JSON to this file");
   lp->add_option("--dump-messages", la.dump, "write every message received, one per line, to this file");
+  lp->add_option("--record", la.record, "write the session as a pcapng that tickpipe replay reproduces");
   lp->add_option("--duration", la.duration, "stop after this many seconds (default: until SIGINT/SIGTERM)")
       ->check(CLI::Range(0.0, 1e9));
 
@@ -370,6 +377,7 @@ int run_cli(int argc, char** argv) {
   if (lp->parsed()) {
     la.report_given = lp->count("--report") != 0;
     la.dump_given = lp->count("--dump-messages") != 0;
+    la.record_given = lp->count("--record") != 0;
     return live(la);
   }
   if (bp->parsed()) {

@@ -22,6 +22,7 @@
 #include "feed/capture_decoder.hpp"
 #include "feed/feed_stage.hpp"
 #include "feed/live/live_feed.hpp"
+#include "feed/live/session_recorder.hpp"
 #include "feed/live/subscribe_request.hpp"
 #include "feed/message_dump.hpp"
 
@@ -484,7 +485,7 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   return rep;
 }
 
-RunReport run_live(const Config& cfg, const ReplayOptions& opt, double duration_seconds) {
+RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOptions& live) {
   if (!cfg.live.present) throw ConfigError("tickpipe live needs a [live] table with the venue's url (docs/configuration.md)");
   if (opt.resume) throw ConfigError("--resume replays a capture; a live session is continued by starting it again");
   std::string why;
@@ -518,14 +519,18 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, double duration_
   ReplayOptions run_opt = opt;
   run_opt.cancel_open_at_end = true;
   auto p = std::make_unique<Pipeline>(cfg, run_opt, JournalResume{});
-  feed::DecodeStats decode_stats;
-  feed::LiveFeed feed(lo, tls.get(), &decode_stats);
   if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0)
     throw StoppedBeforeStart(process_signals::signal_name(sig) + " before the session started: nothing was changed");
   p->start(opt);
+  std::unique_ptr<feed::SessionRecorder> recorder;
+  if (!live.record_path.empty()) recorder = std::make_unique<feed::SessionRecorder>(live.record_path);
+  lo.recorder = recorder.get();
+  feed::DecodeStats decode_stats;
+  feed::LiveFeed feed(lo, tls.get(), &decode_stats);
   std::atomic<int> duration_over{0};
-  LiveSource source{feed, &duration_over, duration_seconds, decode_stats};
+  LiveSource source{feed, &duration_over, live.duration_seconds, decode_stats};
   RunReport rep = run_on(*p, source, run_opt, {});
+  if (recorder && !recorder->close()) throw RunError("cannot write --record '" + live.record_path + "'");
   rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0};
   return rep;
 }

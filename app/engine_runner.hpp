@@ -86,8 +86,12 @@ class UsageError : public std::runtime_error {
 RunReport run_replay(const Config& cfg, const ReplayOptions& opt);
 
 // `tickpipe live` (SPEC §10): the same pipeline on the venue's WebSocket feed ([live]), paper
-// trading on the simulated venue. Runs until a stop signal (opt.stop) or `duration_seconds` (0:
-// none). `opt.captures`, `speed` and `resume` do not apply.
-RunReport run_live(const Config& cfg, const ReplayOptions& opt, double duration_seconds = 0);
+// trading on the simulated venue. Runs until a stop signal (opt.stop) or the duration.
+// `opt.captures`, `speed` and `resume` do not apply.
+struct LiveRunOptions {
+  double duration_seconds = 0;  // stop after this long (0: until a stop signal)
+  std::string record_path;      // --record: a pcapng of the session ("" = none)
+};
+RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOptions& live = {});
 
 }  // namespace tp

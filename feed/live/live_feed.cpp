@@ -24,7 +24,9 @@ LiveFeed::LiveFeed(const LiveFeedOptions& options, TlsClientContext* tls, Decode
     : options_(options),
       conn_(options.connection, tls, stats),
       backoff_ms_(options.reconnect_min_ms),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()) {
+  conn_.set_recorder(options.recorder);
+}
 
 void LiveFeed::schedule_retry() noexcept {
   // Full jitter over the upper half: many engines that lost the venue at the same moment do not

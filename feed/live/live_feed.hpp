@@ -29,6 +29,7 @@ struct LiveFeedOptions {
   // sleeps in the kernel), true returns at once (a busy-spinning feed thread on its own core).
   bool busy_poll = false;
   bool stamp_packets = false;          // read the TSC at every read (latency stamp t0)
+  SessionRecorder* recorder = nullptr; // --record: every byte of every connection; null: none
 };
 
 struct LiveFeedStats {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "feed/http_upgrade.hpp"
+#include "feed/live/session_recorder.hpp"
 #include "feed/live/websocket_handshake.hpp"
 
 namespace tp::feed {
@@ -94,6 +95,7 @@ WsConnection::WsConnection(const WsConnectOptions& options, TlsClientContext* tl
 WsConnection::~WsConnection() { reset_socket(); }
 
 void WsConnection::reset_socket() noexcept {
+  if (recorder_ != nullptr && fd_ >= 0) recorder_->close_connection(realtime_ns());
   if (ssl_ != nullptr) {
     SSL_free(ssl_);
     ssl_ = nullptr;
@@ -157,6 +159,13 @@ WsConnectResult WsConnection::connect(int timeout_ms) {
   const int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   closed_ = false;
+  if (recorder_ != nullptr) {
+    sockaddr_storage local{}, remote{};
+    socklen_t ll = sizeof local, rl = sizeof remote;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &ll);
+    ::getpeername(fd_, reinterpret_cast<sockaddr*>(&remote), &rl);
+    recorder_->open_connection(local, remote, realtime_ns());
+  }
 
   if (url.tls) {
     ssl_ = SSL_new(tls_->get());
@@ -206,6 +215,9 @@ WsConnectResult WsConnection::connect(int timeout_ms) {
       if (!wait_fd(fd_, POLLIN, deadline)) return fail("the server " + where + " did not answer the upgrade in time");
       continue;
     }
+    // Frames read together with the head carry this read's time, as they do in the recording.
+    last_receive_ns_ = realtime_ns();
+    if (recorder_ != nullptr) recorder_->bytes(false, buf_.get() + have, static_cast<std::size_t>(n), last_receive_ns_);
     took += head.feed(buf_.get() + have, static_cast<std::size_t>(n));
     have += static_cast<std::size_t>(n);
   }
@@ -217,7 +229,6 @@ WsConnectResult WsConnection::connect(int timeout_ms) {
   extensions_ = sh.extensions;
   framer_.reset(DeflateParams{extensions_.deflate, extensions_.server_no_context_takeover,
                               extensions_.server_max_window_bits});
-  last_receive_ns_ = realtime_ns();
   r.ok = true;
   // Frames that came in the same reads as the head.
   if (have > took) pending_ = {took, have};
@@ -245,6 +256,8 @@ long WsConnection::raw_read(uint8_t* buf, std::size_t len) noexcept {
 
 bool WsConnection::write_all(const uint8_t* data, std::size_t len, int timeout_ms) noexcept {
   const int64_t deadline = monotonic_ms() + timeout_ms;
+  const uint8_t* const all = data;
+  const std::size_t all_len = len;
   while (len > 0) {
     long n;
     short want = POLLOUT;
@@ -270,6 +283,7 @@ bool WsConnection::write_all(const uint8_t* data, std::size_t len, int timeout_m
     len -= static_cast<std::size_t>(n);
     if (len > 0 && n == 0 && !wait_fd(fd_, want, deadline)) return false;
   }
+  if (recorder_ != nullptr) recorder_->bytes(true, all, all_len, realtime_ns());
   return true;
 }
 
@@ -335,6 +349,7 @@ WsConnection::ReadStatus WsConnection::read(MessageFn out) noexcept {
     return ReadStatus::Closed;
   }
   last_receive_ns_ = realtime_ns();
+  if (recorder_ != nullptr) recorder_->bytes(false, buf_.get(), static_cast<std::size_t>(n), last_receive_ns_);
   framer_.feed(buf_.get(), static_cast<std::size_t>(n), last_receive_ns_, out);
   if (framer_.failed()) drop("the server sent bytes that are not WebSocket frames");
   return open() ? ReadStatus::Data : ReadStatus::Closed;

@@ -27,6 +27,8 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 namespace tp::feed {
 
+class SessionRecorder;
+
 // The trust anchors for wss connections, loaded once: the system store, plus `ca_file` if given.
 class TlsClientContext {
  public:
@@ -79,6 +81,9 @@ class WsConnection {
   // recv_ts_ns = CLOCK_REALTIME of this read (SPEC §10.2), and answers control frames.
   ReadStatus read(MessageFn out) noexcept;
 
+  // Every byte in both directions (after TLS) also goes to `recorder` (--record); null: none.
+  void set_recorder(SessionRecorder* recorder) noexcept { recorder_ = recorder; }
+
   // Starts the closing handshake (a close frame with `code`), then drops the connection.
   void close(uint16_t code = 1000) noexcept;
 
@@ -113,7 +118,8 @@ class WsConnection {
   const char* close_reason_ = "";  // static text: no allocation when a connection ends
   WsExtensions extensions_;
   int64_t last_receive_ns_ = 0;
-  std::pair<std::size_t, std::size_t> pending_{0, 0};  // [from, to) of buf_: frames read with the upgrade
+  std::pair<std::size_t, std::size_t> pending_{0, 0};
+  SessionRecorder* recorder_ = nullptr;  // [from, to) of buf_: frames read with the upgrade
 };
 
 }  // namespace tp::feed

@@ -1,0 +1,192 @@
+#include "feed/live/session_recorder.hpp"
+
+#include <arpa/inet.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace tp::feed {
+namespace {
+
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kPsh = 0x08, kAck = 0x10;
+constexpr uint16_t kLinktypeRaw = 101;      // raw IPv4/IPv6 (libpcap DLT_RAW)
+constexpr std::size_t kMaxSegment = 65000;  // payload per packet: an IPv4 total length fits 16 bits
+
+void put16(uint8_t* p, uint16_t v) noexcept {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void put32(uint8_t* p, uint32_t v) noexcept {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+}
+
+// RFC 1071 one's-complement sum, folded.
+uint32_t sum16(const uint8_t* p, std::size_t n, uint32_t acc = 0) noexcept {
+  for (std::size_t i = 0; i + 1 < n; i += 2) acc += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  if (n & 1) acc += static_cast<uint32_t>(p[n - 1] << 8);
+  return acc;
+}
+uint16_t fold(uint32_t acc) noexcept {
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  return static_cast<uint16_t>(~acc);
+}
+
+}  // namespace
+
+SessionRecorder::SessionRecorder(const std::string& path) : path_(path) {
+  file_ = std::fopen(path.c_str(), "wb");
+  if (file_ == nullptr) throw std::runtime_error("cannot create --record '" + path + "': " + std::strerror(errno));
+  buffer_ = std::make_unique<char[]>(1 << 20);
+  std::setvbuf(file_, buffer_.get(), _IOFBF, 1 << 20);
+  // Section Header Block: byte-order magic, version 1.0, section length unknown.
+  uint32_t shb[7] = {0x0A0D0D0A, 28, 0x1A2B3C4D, 0x00000001, 0xFFFFFFFF, 0xFFFFFFFF, 28};
+  write(shb, sizeof shb);
+  // Interface Description Block: raw IP, no snap length, if_tsresol = 9 (nanoseconds).
+  uint8_t idb[32] = {};
+  const uint32_t type = 1, len = sizeof idb;
+  std::memcpy(idb, &type, 4);
+  std::memcpy(idb + 4, &len, 4);
+  std::memcpy(idb + 8, &kLinktypeRaw, 2);
+  const uint16_t tsresol_code = 9, tsresol_len = 1;
+  std::memcpy(idb + 16, &tsresol_code, 2);
+  std::memcpy(idb + 18, &tsresol_len, 2);
+  idb[20] = 9;
+  // idb[24..27]: opt_endofopt (zeros)
+  std::memcpy(idb + 28, &len, 4);
+  write(idb, sizeof idb);
+}
+
+SessionRecorder::~SessionRecorder() { close(); }
+
+void SessionRecorder::write(const void* p, std::size_t n) noexcept {
+  if (failed_ || file_ == nullptr) return;
+  if (std::fwrite(p, 1, n, file_) != n) failed_ = true;
+}
+
+bool SessionRecorder::close() noexcept {
+  if (file_ == nullptr) return !failed_;
+  if (std::fflush(file_) != 0) failed_ = true;
+  if (std::fclose(file_) != 0) failed_ = true;
+  file_ = nullptr;
+  return !failed_;
+}
+
+void SessionRecorder::open_connection(const sockaddr_storage& local, const sockaddr_storage& remote,
+                                      int64_t ts_ns) noexcept {
+  if (open_) close_connection(ts_ns);
+  v6_ = local.ss_family == AF_INET6;
+  if (v6_) {
+    const auto& l = reinterpret_cast<const sockaddr_in6&>(local);
+    const auto& r = reinterpret_cast<const sockaddr_in6&>(remote);
+    std::memcpy(local_addr_, &l.sin6_addr, 16);
+    std::memcpy(remote_addr_, &r.sin6_addr, 16);
+    local_port_ = ntohs(l.sin6_port);
+    remote_port_ = ntohs(r.sin6_port);
+  } else {
+    const auto& l = reinterpret_cast<const sockaddr_in&>(local);
+    const auto& r = reinterpret_cast<const sockaddr_in&>(remote);
+    std::memcpy(local_addr_, &l.sin_addr, 4);
+    std::memcpy(remote_addr_, &r.sin_addr, 4);
+    local_port_ = ntohs(l.sin_port);
+    remote_port_ = ntohs(r.sin_port);
+  }
+  // Distinct initial sequence numbers per connection keep a reused port pair apart.
+  ++connections_;
+  seq_to_server_ = 0x10000000u * connections_;
+  seq_from_server_ = 0x80000000u + 0x01000000u * connections_;
+  open_ = true;
+  segment(true, kSyn, nullptr, 0, ts_ns);
+  ++seq_to_server_;
+  segment(false, kSyn | kAck, nullptr, 0, ts_ns);
+  ++seq_from_server_;
+  segment(true, kAck, nullptr, 0, ts_ns);
+}
+
+void SessionRecorder::bytes(bool to_server, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept {
+  if (!open_) return;
+  while (len > 0) {
+    const std::size_t n = len < kMaxSegment ? len : kMaxSegment;
+    segment(to_server, kPsh | kAck, data, n, ts_ns);
+    (to_server ? seq_to_server_ : seq_from_server_) += static_cast<uint32_t>(n);
+    data += n;
+    len -= n;
+  }
+}
+
+void SessionRecorder::close_connection(int64_t ts_ns) noexcept {
+  if (!open_) return;
+  segment(false, kFin | kAck, nullptr, 0, ts_ns);
+  ++seq_from_server_;
+  segment(true, kFin | kAck, nullptr, 0, ts_ns);
+  ++seq_to_server_;
+  open_ = false;
+}
+
+void SessionRecorder::segment(bool to_server, uint8_t flags, const uint8_t* payload, std::size_t len,
+                              int64_t ts_ns) noexcept {
+  uint8_t hdr[60] = {};
+  const std::size_t ip_len = v6_ ? 40 : 20;
+  const std::size_t total = ip_len + 20 + len;
+  const uint8_t* src = to_server ? local_addr_ : remote_addr_;
+  const uint8_t* dst = to_server ? remote_addr_ : local_addr_;
+  const std::size_t alen = v6_ ? 16 : 4;
+  if (v6_) {
+    hdr[0] = 0x60;
+    put16(hdr + 4, static_cast<uint16_t>(20 + len));
+    hdr[6] = 6;  // TCP
+    hdr[7] = 64;
+    std::memcpy(hdr + 8, src, 16);
+    std::memcpy(hdr + 24, dst, 16);
+  } else {
+    hdr[0] = 0x45;
+    put16(hdr + 2, static_cast<uint16_t>(total));
+    hdr[6] = 0x40;  // don't fragment
+    hdr[8] = 64;
+    hdr[9] = 6;
+    std::memcpy(hdr + 12, src, 4);
+    std::memcpy(hdr + 16, dst, 4);
+    put16(hdr + 10, fold(sum16(hdr, 20)));
+  }
+  uint8_t* tcp = hdr + ip_len;
+  put16(tcp, to_server ? local_port_ : remote_port_);
+  put16(tcp + 2, to_server ? remote_port_ : local_port_);
+  put32(tcp + 4, to_server ? seq_to_server_ : seq_from_server_);
+  put32(tcp + 8, (flags & kAck) ? (to_server ? seq_from_server_ : seq_to_server_) : 0);
+  tcp[12] = 5 << 4;
+  tcp[13] = flags;
+  put16(tcp + 14, 65535);
+  // TCP checksum over the pseudo-header, the header and the payload.
+  uint8_t pseudo[40] = {};
+  std::memcpy(pseudo, src, alen);
+  std::memcpy(pseudo + alen, dst, alen);
+  std::size_t plen;
+  if (v6_) {
+    put32(pseudo + 32, static_cast<uint32_t>(20 + len));
+    pseudo[39] = 6;
+    plen = 40;
+  } else {
+    pseudo[9] = 6;
+    put16(pseudo + 10, static_cast<uint16_t>(20 + len));
+    plen = 12;
+  }
+  uint32_t acc = sum16(pseudo, plen);
+  acc = sum16(tcp, 20, acc);
+  if (len > 0) acc = sum16(payload, len, acc);
+  put16(tcp + 16, fold(acc));
+
+  // Enhanced Packet Block.
+  const std::size_t padded = (total + 3) & ~std::size_t{3};
+  const uint32_t block_len = static_cast<uint32_t>(32 + padded);
+  const uint64_t ts = static_cast<uint64_t>(ts_ns);
+  const uint32_t epb[7] = {6, block_len, 0, static_cast<uint32_t>(ts >> 32), static_cast<uint32_t>(ts),
+                           static_cast<uint32_t>(total), static_cast<uint32_t>(total)};
+  write(epb, sizeof epb);
+  write(hdr, ip_len + 20);
+  if (len > 0) write(payload, len);
+  static constexpr uint8_t kPad[4] = {};
+  write(kPad, padded - total);
+  write(&block_len, 4);
+}
+
+}  // namespace tp::feed

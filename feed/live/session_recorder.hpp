@@ -1,0 +1,64 @@
+// SessionRecorder: `tickpipe live --record FILE.pcapng` (SPEC §10.3). Writes the session as the
+// engine saw it - every connection's HTTP upgrade and every byte in both directions after TLS - as
+// TCP segments of raw IPv4/IPv6 packets with the connection's real addresses and ports, each stamped
+// with the wall-clock time of the read or write (nanosecond resolution). A connection is opened by a
+// synthetic SYN / SYN-ACK / ACK and closed by a FIN from each side, so `tickpipe replay` of the file
+// decodes it with the very TCP reassembly and WebSocket framing it uses for any capture, and
+// reproduces the live run's messages and, in deterministic mode, its decisions.
+//
+// On the feed thread: each call formats the packet headers into a fixed buffer and appends to a
+// 1 MiB stdio buffer (no allocation per call); the kernel sees a write when the buffer fills, and at
+// close(). Not thread-safe.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace tp::feed {
+
+class SessionRecorder {
+ public:
+  // Creates (truncates) `path` and writes the section and interface headers. Throws
+  // std::runtime_error naming the path.
+  explicit SessionRecorder(const std::string& path);
+  ~SessionRecorder();
+  SessionRecorder(const SessionRecorder&) = delete;
+  SessionRecorder& operator=(const SessionRecorder&) = delete;
+
+  // A new TCP connection between `local` (us) and `remote` (the venue), both AF_INET or AF_INET6.
+  void open_connection(const sockaddr_storage& local, const sockaddr_storage& remote, int64_t ts_ns) noexcept;
+  // Bytes we sent (to_server) or received, in order, after TLS.
+  void bytes(bool to_server, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept;
+  // The connection ended (either way): FIN from both sides.
+  void close_connection(int64_t ts_ns) noexcept;
+
+  // Flushes to the kernel; false (and the reason in error()) when the data did not reach the file.
+  bool close() noexcept;
+  bool failed() const noexcept { return failed_; }
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  void segment(bool to_server, uint8_t flags, const uint8_t* payload, std::size_t len, int64_t ts_ns) noexcept;
+  void write(const void* p, std::size_t n) noexcept;
+
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  std::unique_ptr<char[]> buffer_;
+  bool failed_ = false;
+  bool open_ = false;
+  bool v6_ = false;
+  uint8_t local_addr_[16] = {};
+  uint8_t remote_addr_[16] = {};
+  uint16_t local_port_ = 0;
+  uint16_t remote_port_ = 0;
+  uint32_t seq_to_server_ = 0;    // next sequence number of our bytes
+  uint32_t seq_from_server_ = 0;  // next sequence number of the venue's bytes
+  uint32_t connections_ = 0;
+};
+
+}  // namespace tp::feed
