@@ -502,6 +502,8 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
   lo.stale_after_ms = cfg.live.stale_after_ms;
   lo.reconnect_min_ms = cfg.live.reconnect_min_ms;
   lo.reconnect_max_ms = cfg.live.reconnect_max_ms;
+  // A server that accepts and then says nothing during the upgrade is silent like any other.
+  lo.connect_timeout_ms = static_cast<int>(std::min<int64_t>(cfg.live.stale_after_ms, 10'000));
   lo.busy_poll = opt.mode == ReplayMode::Threaded && cfg.threads.feed_wait == WaitKind::BusySpin;
   lo.stamp_packets = opt.latency != nullptr;
   const std::vector<std::string> names = cfg.symbol_names();
