@@ -195,6 +195,7 @@ void write_report_json(const RunReport& r, const std::string& path) {
                  {"disconnects", ls.disconnects},
                  {"silence_timeouts", ls.silence_timeouts},
                  {"subscribe_messages", ls.subscribe_messages},
+                 {"pings_sent", ls.pings_sent},
                  {"last_error", r.live->last_error},
                  {"duration_reached", r.live->duration_reached}};
   }

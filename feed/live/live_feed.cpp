@@ -3,6 +3,8 @@
 #include <poll.h>
 #include <time.h>
 
+#include <cstdio>
+
 namespace tp::feed {
 namespace {
 
@@ -32,8 +34,14 @@ void LiveFeed::schedule_retry() noexcept {
   // Full jitter over the upper half: many engines that lost the venue at the same moment do not
   // come back at the same moment.
   std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
-  next_attempt_ms_ = monotonic_ms() + jitter(rng_);
+  const int64_t wait = jitter(rng_);
+  next_attempt_ms_ = monotonic_ms() + wait;
   backoff_ms_ = std::min(backoff_ms_ * 2, options_.reconnect_max_ms);
+  if (options_.log) std::fprintf(stderr, "tickpipe: live: reconnecting in %lld ms\n", static_cast<long long>(wait));
+}
+
+void LiveFeed::log_lost(const char* why) noexcept {
+  if (options_.log) std::fprintf(stderr, "tickpipe: live: connection lost: %s\n", why);
 }
 
 void LiveFeed::attempt() noexcept {
@@ -44,6 +52,7 @@ void LiveFeed::attempt() noexcept {
       ++stats_.connect_failures;
       if (r.http_status != 0 && r.http_status != 101) ++stats_.refused_upgrades;
       last_error_ = r.error;
+      if (options_.log) std::fprintf(stderr, "tickpipe: live: %s\n", r.error.c_str());
       if (r.certificate_error) {
         fatal_ = r.error;
         return;
@@ -52,6 +61,10 @@ void LiveFeed::attempt() noexcept {
       return;
     }
     ++stats_.connects;
+    if (options_.log)
+      std::fprintf(stderr, "tickpipe: live: connected to %s:%u (connection %llu)\n", options_.connection.url.host.c_str(),
+                   static_cast<unsigned>(options_.connection.url.port), static_cast<unsigned long long>(stats_.connects));
+    last_ping_ms_ = monotonic_ms();
     for (const std::string& m : options_.subscribe) {
       if (!conn_.send_text(m)) {
         last_error_ = "the connection failed while subscribing";
@@ -82,16 +95,27 @@ bool LiveFeed::step_with(MessageFn out) noexcept {
   const WsConnection::ReadStatus st = conn_.read(out);
   if (st == WsConnection::ReadStatus::Closed) {
     ++stats_.disconnects;
+    log_lost(conn_.close_reason());
     schedule_retry();
     return true;
   }
   if (st == WsConnection::ReadStatus::WouldBlock) {
-    if (realtime_ms() - conn_.last_receive_ns() / 1'000'000 > options_.stale_after_ms) {
+    const int64_t quiet_ms = realtime_ms() - conn_.last_receive_ns() / 1'000'000;
+    if (quiet_ms > options_.stale_after_ms) {
       ++stats_.disconnects;
       ++stats_.silence_timeouts;
       conn_.close(1001);
+      log_lost("no byte for stale_after_ms");
       schedule_retry();
       return true;
+    }
+    // Our own ping when the venue has been quiet for a third of the limit: a live peer answers with
+    // a pong (bytes, so the silence ends), a dead path shows as silence before the limit.
+    const int64_t now = monotonic_ms();
+    if (quiet_ms > options_.stale_after_ms / 3 && now - last_ping_ms_ > options_.stale_after_ms / 3) {
+      last_ping_ms_ = now;
+      ++stats_.pings_sent;
+      conn_.send_ping("tickpipe");
     }
     if (!options_.busy_poll) {
       pollfd p{conn_.fd(), POLLIN, 0};

@@ -30,6 +30,7 @@ struct LiveFeedOptions {
   bool busy_poll = false;
   bool stamp_packets = false;          // read the TSC at every read (latency stamp t0)
   SessionRecorder* recorder = nullptr; // --record: every byte of every connection; null: none
+  bool log = true;                     // one stderr line per connect, failure and loss
 };
 
 struct LiveFeedStats {
@@ -39,6 +40,7 @@ struct LiveFeedStats {
   uint64_t disconnects = 0;           // open connections that ended
   uint64_t silence_timeouts = 0;      // of those: no byte for stale_after_ms
   uint64_t subscribe_messages = 0;    // subscribe requests sent
+  uint64_t pings_sent = 0;            // our pings after a third of stale_after_ms without a byte
   int last_http_status = 0;
 };
 
@@ -66,6 +68,7 @@ class LiveFeed {
  private:
   void attempt() noexcept;
   void schedule_retry() noexcept;
+  void log_lost(const char* why) noexcept;
 
   LiveFeedOptions options_;
   WsConnection conn_;
@@ -74,6 +77,7 @@ class LiveFeed {
   std::string last_error_;
   int64_t backoff_ms_;
   int64_t next_attempt_ms_ = 0;
+  int64_t last_ping_ms_ = 0;
   uint64_t packet_tsc_ = 0;
   std::minstd_rand rng_;
 };

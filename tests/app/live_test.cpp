@@ -236,5 +236,39 @@ TEST(Live, SigtermEndsTheSessionCleanly) {
   EXPECT_NE(read_file(dir / "conns.txt").find("\"code\":1000"), std::string::npos) << read_file(dir / "conns.txt");
 }
 
+// A quiet venue is pinged (after a third of stale_after_ms); its pongs are bytes, so a live but
+// quiet connection is not taken for a dead one.
+TEST(Live, AQuietVenueIsPingedNotDropped) {
+  TempDir dir;
+  WsMarketServer server({"--messages", kMessages});
+  const Session s = run_live(dir, live_config(dir, server.url("/stream"), "", 900), "", "2.5");
+  ASSERT_EQ(s.cli.status, 0) << s.cli.output;
+  EXPECT_GE(s.report["live"]["pings_sent"].get<int>(), 2) << s.report["live"].dump();
+  EXPECT_EQ(s.report["live"]["connects"], 1) << s.report["live"].dump();
+  EXPECT_EQ(s.report["live"]["silence_timeouts"], 0);
+}
+
+// Coinbase: the channels subscription for every product, the venue's own acknowledgement, and the
+// recorded ticker and match messages normalized as in a replay.
+TEST(Live, CoinbaseSubscribesToChannelsForEveryProduct) {
+  TempDir dir;
+  WsMarketServer server({"--venue", "coinbase", "--messages",
+                         std::string(TP_SOURCE_DIR) + "/tests/data/coinbase/coinbase_pro_20210417_selected.txt",
+                         "--record", dir / "client.txt"});
+  const std::string cfg = dir / "cb.toml";
+  write_file(cfg, "[venue]\nformat = \"coinbase\"\n[[symbols]]\nname = \"SKL-USD\"\nlot_step = \"0.01\"\n"
+                  "[[symbols]]\nname = \"DASH-BTC\"\nlot_step = \"0.001\"\n[live]\nurl = \"" +
+                      server.url("/") + "\"\n");
+  const Session s = run_live(dir, cfg, "--mode deterministic");
+  ASSERT_EQ(s.cli.status, 0) << s.cli.output;
+  EXPECT_EQ(read_file(dir / "client.txt"),
+            R"({"type":"subscribe","product_ids":["SKL-USD","DASH-BTC"],"channels":["ticker","matches","heartbeat"]})"
+            "\n");
+  const auto& by_type = s.report["messages"]["by_type"];
+  EXPECT_GT(by_type["ticker"].get<int>(), 0) << by_type.dump();
+  EXPECT_GT(s.report["events"].get<int>(), 0);
+  EXPECT_EQ(s.report["live"]["connects"], 1);
+}
+
 }  // namespace
 }  // namespace tp
