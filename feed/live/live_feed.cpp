@@ -100,7 +100,7 @@ bool LiveFeed::step_with(MessageFn out) noexcept {
     return true;
   }
   if (st == WsConnection::ReadStatus::WouldBlock) {
-    const int64_t quiet_ms = realtime_ms() - conn_.last_receive_ns() / 1'000'000;
+    const int64_t quiet_ms = realtime_ms() - conn_.last_activity_ns() / 1'000'000;
     if (quiet_ms > options_.stale_after_ms) {
       ++stats_.disconnects;
       ++stats_.silence_timeouts;
@@ -109,8 +109,8 @@ bool LiveFeed::step_with(MessageFn out) noexcept {
       schedule_retry();
       return true;
     }
-    // Our own ping when the venue has been quiet for a third of the limit: a live peer answers with
-    // a pong (bytes, so the silence ends), a dead path shows as silence before the limit.
+    // Our own ping when the venue has been quiet for a third of the limit: keeps proxies and NAT
+    // tables from dropping a quiet connection, and a venue that expects client traffic content.
     const int64_t now = monotonic_ms();
     if (quiet_ms > options_.stale_after_ms / 3 && now - last_ping_ms_ > options_.stale_after_ms / 3) {
       last_ping_ms_ = now;

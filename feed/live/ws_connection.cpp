@@ -86,6 +86,7 @@ TlsClientContext::~TlsClientContext() { SSL_CTX_free(ctx_); }
 WsConnection::WsConnection(const WsConnectOptions& options, TlsClientContext* tls, DecodeStats* stats)
     : options_(options),
       tls_(tls),
+      stats_(stats),
       framer_(options.framer, stats),
       buf_(std::make_unique<uint8_t[]>(options.read_buffer_bytes)) {
   if (options_.url.tls && tls_ == nullptr) throw std::invalid_argument("a wss:// connection needs a TLS context");
@@ -230,6 +231,7 @@ WsConnectResult WsConnection::connect(int timeout_ms) {
   framer_.reset(DeflateParams{extensions_.deflate, extensions_.server_no_context_takeover,
                               extensions_.server_max_window_bits});
   r.ok = true;
+  last_activity_ns_ = last_receive_ns_;
   // Frames that came in the same reads as the head.
   if (have > took) pending_ = {took, have};
   return r;
@@ -320,6 +322,7 @@ bool WsConnection::send_ping(std::string_view payload, int timeout_ms) {
 void WsConnection::on_control(void* self, uint8_t opcode, const uint8_t* payload, std::size_t len) noexcept {
   auto* c = static_cast<WsConnection*>(self);
   if (opcode == kWsPing) {
+    c->last_activity_ns_ = c->last_receive_ns_;
     // RFC 6455 §5.5.3 (and Binance): the pong echoes the ping's payload.
     c->send_frame(kWsPong, payload, len, 1000);
   } else if (opcode == kWsClose) {
@@ -350,7 +353,10 @@ WsConnection::ReadStatus WsConnection::read(MessageFn out) noexcept {
   }
   last_receive_ns_ = realtime_ns();
   if (recorder_ != nullptr) recorder_->bytes(false, buf_.get(), static_cast<std::size_t>(n), last_receive_ns_);
+  const uint64_t before = (*stats_)[DecodeCounter::messages_websocket] + (*stats_)[DecodeCounter::ws_message_too_big];
   framer_.feed(buf_.get(), static_cast<std::size_t>(n), last_receive_ns_, out);
+  if ((*stats_)[DecodeCounter::messages_websocket] + (*stats_)[DecodeCounter::ws_message_too_big] != before)
+    last_activity_ns_ = last_receive_ns_;
   if (framer_.failed()) drop("the server sent bytes that are not WebSocket frames");
   return open() ? ReadStatus::Data : ReadStatus::Closed;
 }

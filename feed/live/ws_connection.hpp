@@ -95,8 +95,12 @@ class WsConnection {
   uint16_t peer_close_code() const noexcept { return peer_close_code_; }
   // The server's extensions (permessage-deflate) as the handshake agreed them.
   const WsExtensions& extensions() const noexcept { return extensions_; }
-  // Wall-clock ns of the last byte received (the silence watchdog).
+  // Wall-clock ns of the last byte received.
   int64_t last_receive_ns() const noexcept { return last_receive_ns_; }
+  // Wall-clock ns of the last sign of the venue's own life: a data message or a ping from it (the
+  // silence watchdog; the pongs to our pings do not count: a venue that answers pings but sends no
+  // data is of no use to a market-data subscription). The upgrade counts as one.
+  int64_t last_activity_ns() const noexcept { return last_activity_ns_; }
 
  private:
   static void on_control(void* self, uint8_t opcode, const uint8_t* payload, std::size_t len) noexcept;
@@ -108,6 +112,7 @@ class WsConnection {
 
   WsConnectOptions options_;
   TlsClientContext* tls_;
+  DecodeStats* stats_;
   WebSocketFramer framer_;
   std::unique_ptr<uint8_t[]> buf_;
   int fd_ = -1;
@@ -118,6 +123,7 @@ class WsConnection {
   const char* close_reason_ = "";  // static text: no allocation when a connection ends
   WsExtensions extensions_;
   int64_t last_receive_ns_ = 0;
+  int64_t last_activity_ns_ = 0;
   std::pair<std::size_t, std::size_t> pending_{0, 0};
   SessionRecorder* recorder_ = nullptr;  // [from, to) of buf_: frames read with the upgrade
 };

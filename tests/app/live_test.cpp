@@ -236,16 +236,17 @@ TEST(Live, SigtermEndsTheSessionCleanly) {
   EXPECT_NE(read_file(dir / "conns.txt").find("\"code\":1000"), std::string::npos) << read_file(dir / "conns.txt");
 }
 
-// A quiet venue is pinged (after a third of stale_after_ms); its pongs are bytes, so a live but
-// quiet connection is not taken for a dead one.
-TEST(Live, AQuietVenueIsPingedNotDropped) {
+// A quiet venue is pinged (after a third of stale_after_ms) and answers; its pongs are not market
+// data, so a connection that brings no data for stale_after_ms is still replaced.
+TEST(Live, AQuietVenueIsPingedAndDataSilenceStillReconnects) {
   TempDir dir;
   WsMarketServer server({"--messages", kMessages});
   const Session s = run_live(dir, live_config(dir, server.url("/stream"), "", 900), "", "2.5");
   ASSERT_EQ(s.cli.status, 0) << s.cli.output;
-  EXPECT_GE(s.report["live"]["pings_sent"].get<int>(), 2) << s.report["live"].dump();
-  EXPECT_EQ(s.report["live"]["connects"], 1) << s.report["live"].dump();
-  EXPECT_EQ(s.report["live"]["silence_timeouts"], 0);
+  EXPECT_GE(s.report["live"]["pings_sent"].get<int>(), 1) << s.report["live"].dump();
+  EXPECT_GE(s.report["live"]["silence_timeouts"].get<int>(), 1) << s.report["live"].dump();
+  EXPECT_GE(s.report["live"]["connects"].get<int>(), 2);
+  EXPECT_GE(count_data(s.messages), 2 * kRecorded) << "every connection gets the whole recording";
 }
 
 // Coinbase: the channels subscription for every product, the venue's own acknowledgement, and the
