@@ -453,6 +453,7 @@ RunReport run_on(Pipeline& pl, Source& source, const ReplayOptions& opt, const s
     s.mark = p->strategy.book().mark(id);
     s.unrealized = p->strategy.book().unrealized(id);
     s.stats = p->strategy.stats(id);
+    s.stale_at_end = p->strategy.stale(id, p->strategy.last_receive_ns());
     rep.symbols.push_back(std::move(s));
   }
   return rep;

@@ -127,6 +127,10 @@ void print_report(const RunReport& r, std::ostream& out) {
   }
   out << std::left << std::setw(12) << "TOTAL" << std::right << std::setw(16 + 10 + 10) << "" << std::setw(16)
       << to_string_fixed(r.max_drawdown) << "\n\n";
+  for (const auto& s : r.symbols)
+    if (s.stats.stale_episodes != 0 || s.stale_at_end)
+      out << "Watchdog: " << printable(s.name) << " went " << s.stats.stale_episodes
+          << " times without a book top for stale_after_ms" << (s.stale_at_end ? "; stale at the end" : "") << "\n";
 
   out << "Trading state: " << trading_state_name(r.final_state) << "    day P&L: " << to_string_fixed(r.day_pnl)
       << "    engine clock: " << utc_time(r.engine_clock_ns) << "\n";
@@ -218,6 +222,8 @@ void write_report_json(const RunReport& r, const std::string& path) {
                     {"trailing_stops", s.stats.trailing_stops},
                     {"entries", s.stats.entries},
                     {"rule_skipped", s.stats.rule_skipped},
+                    {"stale_episodes", s.stats.stale_episodes},
+                    {"stale_at_end", s.stale_at_end},
                     {"orders", s.stats.orders},
                     {"profit_takes", s.stats.profit_takes},
                     {"profit_take_skipped", s.stats.profit_take_skipped},

@@ -21,6 +21,7 @@ namespace tp {
 
 struct SymbolReport {
   std::string name;
+  bool stale_at_end = false;  // the watchdog: no book top for stale_after_ms at the last event
   Position position;
   Fixed mark = 0;
   Fixed unrealized = 0;

@@ -25,6 +25,7 @@ Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& t
       loss_limit_(cfg.risk.daily_loss_limit),
       flatten_on_halt_(cfg.risk.flatten_on_halt),
       checkpoint_every_(static_cast<uint64_t>(cfg.journal.checkpoint_events)),
+      stale_after_ns_(cfg.live.present ? cfg.live.stale_after_ms * 1'000'000 : 0),
       book_(symbols.size()),
       profit_(cfg.profit_levels, rules_from(cfg)),
       stop_(cfg.stop_loss, rules_from(cfg)),
@@ -33,6 +34,7 @@ Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& t
       risk_(symbols.size(), cfg.risk.day_reset_minutes),
       stats_(symbols.size()),
       in_flight_(symbols.size(), 0),
+      last_top_recv_ns_(symbols.size(), 0),
       held_tops_(symbols.size()),
       orders_(kMaxLiveOrders),
       equity_(symbols.size(), 0) {
@@ -96,7 +98,12 @@ void Strategy::checkpoint(bool force) noexcept {
 }
 
 bool Strategy::begin_event(const MarketEvent& ev) noexcept {
+  if (ev.recv_ts_ns > last_recv_ns_) last_recv_ns_ = ev.recv_ts_ns;
   if (ev.kind == EventKind::Clock) return false;
+  if (ev.kind == EventKind::BookTop && stale_after_ns_ != 0) {
+    if (stale(ev.symbol_id, ev.recv_ts_ns)) ++stats_[ev.symbol_id].stale_episodes;
+    last_top_recv_ns_[ev.symbol_id] = ev.recv_ts_ns;
+  }
   const bool moved = book_.on_market(ev);
   if (moved) refresh_unrealized(ev.symbol_id);
   if (forward_book_tops_ && ev.kind == EventKind::BookTop) {

@@ -47,6 +47,11 @@ struct SymbolStrategyStats {
   uint64_t trailing_stops = 0;       // trailing-stop orders sent
   uint64_t entries = 0;              // entry-rule orders sent
   uint64_t rule_skipped = 0;         // stop, trailing and entry decisions too small to send
+  // The watchdog (SPEC §10.5, when [live] sets stale_after_ms): times a book top came after a gap
+  // longer than stale_after_ms since the previous one (by receive time), i.e. the symbol had been
+  // stale until then. Rules are evaluated only on a symbol's own book tops (after its first), and
+  // such a book top ends the staleness, so no rule ever acts on a stale symbol's old mark.
+  uint64_t stale_episodes = 0;
   uint64_t orders = 0;
   uint64_t rejects = 0;
   // Equity = realized - fees + unrealized; its largest fall from a previous high (>= 0).
@@ -93,6 +98,12 @@ class Strategy {
   // (`force`: even then, e.g. right after an operator command).
   void checkpoint(bool force = false) noexcept;
   uint64_t market_events() const noexcept { return events_; }
+  // Whether `id` is stale at receive time `now_ns`: it has had a book top, and none for
+  // stale_after_ms (false when the watchdog is off).
+  bool stale(SymbolId id, int64_t now_ns) const noexcept {
+    return stale_after_ns_ != 0 && last_top_recv_ns_[id] != 0 && now_ns - last_top_recv_ns_[id] > stale_after_ns_;
+  }
+  int64_t last_receive_ns() const noexcept { return last_recv_ns_; }
   bool end_of_data_acknowledged() const noexcept { return end_acked_; }
 
   const PositionBook& book() const noexcept { return book_; }
@@ -156,6 +167,7 @@ class Strategy {
   const std::optional<Fixed> loss_limit_;
   const bool flatten_on_halt_;
   const uint64_t checkpoint_every_;  // market events between checkpoint records
+  const int64_t stale_after_ns_;     // the watchdog; 0: off (no [live] table)
 
   PositionBook book_;
   ProfitTaker profit_;
@@ -165,6 +177,8 @@ class Strategy {
   DailyRisk risk_;
   std::vector<SymbolStrategyStats> stats_;
   std::vector<uint32_t> in_flight_;  // open orders per symbol
+  std::vector<int64_t> last_top_recv_ns_;  // receive time of each symbol's latest book top (0: none)
+  int64_t last_recv_ns_ = 0;
   // The venue needs a symbol's book tops only while it may hold an order of that symbol (in_flight_
   // is never below what the venue holds: it drops after the order's last report). Otherwise the
   // latest top waits here and goes out just before the next order of that symbol, so the venue

@@ -338,3 +338,32 @@ latency_ns = 1000
 
 }  // namespace
 }  // namespace tp
+
+namespace tp {
+namespace {
+
+// The watchdog (SPEC 10.5) with [live] stale_after_ms: a book top after a longer gap ends a stale
+// episode and is evaluated as usual; without [live] there is no watchdog.
+TEST(Watchdog, GapsLongerThanStaleAfterAreCountedAndTheNextTopIsEvaluated) {
+  Harness h(one_symbol_rules("[live]\nurl = \"ws://127.0.0.1:1\"\nstale_after_ms = 1000\n"
+                             "[profit_take]\nlevels = [ { gain_pct = 5.0, reduce_fraction = 0.5 } ]\n"));
+  constexpr int64_t kMs = 1'000'000;
+  h.top(1 * kMs, F(100), F(101));
+  h.top(900 * kMs, F(100), F(101));   // 899 ms later: fresh
+  EXPECT_FALSE(h.strategy.stale(0, 1800 * kMs));
+  EXPECT_TRUE(h.strategy.stale(0, 1901 * kMs));
+  h.top(2000 * kMs, F(106), F(107));  // 1.1 s later: it was stale; this top is evaluated (+6%)
+  EXPECT_EQ(h.strategy.stats(0).stale_episodes, 1u);
+  EXPECT_EQ(h.strategy.stats(0).profit_takes, 1u) << "the top that ends staleness is evaluated as usual";
+  h.trade(5000 * kMs, F(106));         // trades do not end staleness
+  EXPECT_TRUE(h.strategy.stale(0, 5000 * kMs));
+
+  Harness off(one_symbol_rules(""));
+  off.top(1 * kMs, F(100), F(101));
+  off.top(60'000 * kMs, F(100), F(101));
+  EXPECT_EQ(off.strategy.stats(0).stale_episodes, 0u);
+  EXPECT_FALSE(off.strategy.stale(0, 120'000 * kMs));
+}
+
+}  // namespace
+}  // namespace tp

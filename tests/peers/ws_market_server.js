@@ -3,8 +3,9 @@
 // on 127.0.0.1 only. Plays recorded venue messages after the client's subscribe request, answers
 // it like Binance or Coinbase, pings, and injects one fault per run. Every option: tests/peers/README.md.
 //
-// Needs Debian's node-ws (ws 8.11): run with NODE_PATH=/usr/share/nodejs (tests/peers/ws_market_server.hpp
-// does). Prints exactly one line to stdout, {"port":N}, once listening; everything else goes to stderr.
+// Needs Node.js >= 18 and Debian's node-ws (ws 8.11): run with NODE_PATH=/usr/share/nodejs
+// (tests/peers/ws_market_server.hpp does). Prints exactly one line to stdout, {"port":N}, once
+// listening; everything else goes to stderr.
 'use strict';
 
 const fs = require('fs');
