@@ -186,7 +186,7 @@ TEST_P(LiveFault, TheSessionSurvivesAndTheCountsAreRight) {
 
 INSTANTIATE_TEST_SUITE_P(
     Faults, LiveFault,
-    ::testing::Values(FaultCase{"drop", kRecorded, true}, FaultCase{"close1000", kRecorded, true},
+    ::testing::Values(FaultCase{"drop", kRecorded, true}, FaultCase{"reset", kRecorded, true}, FaultCase{"close1000", kRecorded, true},
                       FaultCase{"close1001", kRecorded, true}, FaultCase{"close1006", kRecorded, true},
                       FaultCase{"http503", kRecorded, true}, FaultCase{"stall", kRecorded, true, 800},
                       FaultCase{"garbage", kRecorded, true}, FaultCase{"silent", kRecorded, true, 800},
