@@ -109,6 +109,21 @@ int finish_stdout() {
   return 1;
 }
 
+// The text report on stdout and, with --report, the JSON; 1 when either could not be written.
+int print_reports(const RunReport& rep, const std::string& json_path) {
+  print_report(rep, std::cout);
+  int rc = finish_stdout();
+  if (!json_path.empty()) {
+    try {
+      write_report_json(rep, json_path);
+    } catch (const std::exception& e) {
+      std::cerr << "tickpipe: " << e.what() << "\n";
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
 // Every output of a run against every input and every other output, before anything is written.
 int check_paths(const RunPaths& paths) {
   return guarded("start-up", [&] { check_run_paths(paths); });
@@ -159,17 +174,7 @@ int replay(const ReplayArgs& a) {
       }))
     return rc;
   if (stopped) return 0;
-  print_report(rep, std::cout);
-  int rc = finish_stdout();
-  if (!a.report.empty()) {
-    try {
-      write_report_json(rep, a.report);
-    } catch (const std::exception& e) {
-      std::cerr << "tickpipe: " << e.what() << "\n";
-      rc = 1;
-    }
-  }
-  return rc;
+  return print_reports(rep, a.report);
 }
 
 struct LiveArgs {
@@ -210,17 +215,7 @@ int live(const LiveArgs& a) {
   if (const int rc = guarded("live", [&] { stopped = !until_stopped([&] { rep = run_live(cfg, opt, lro); }); }))
     return rc;
   if (stopped) return 0;
-  print_report(rep, std::cout);
-  int rc = finish_stdout();
-  if (!a.report.empty()) {
-    try {
-      write_report_json(rep, a.report);
-    } catch (const std::exception& e) {
-      std::cerr << "tickpipe: " << e.what() << "\n";
-      rc = 1;
-    }
-  }
-  return rc;
+  return print_reports(rep, a.report);
 }
 
 struct BenchArgs {

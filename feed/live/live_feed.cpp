@@ -1,26 +1,13 @@
 #include "feed/live/live_feed.hpp"
 
+#include "core/timing/wall_clock.hpp"
+
 #include <poll.h>
 #include <time.h>
 
 #include <cstdio>
 
 namespace tp::feed {
-namespace {
-
-int64_t monotonic_ms() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
-int64_t realtime_ms() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
-}  // namespace
 
 LiveFeed::LiveFeed(const LiveFeedOptions& options, TlsClientContext* tls, DecodeStats* stats)
     : options_(options),
@@ -100,7 +87,7 @@ bool LiveFeed::step_with(MessageFn out) noexcept {
     return true;
   }
   if (st == WsConnection::ReadStatus::WouldBlock) {
-    const int64_t quiet_ms = realtime_ms() - conn_.last_activity_ns() / 1'000'000;
+    const int64_t quiet_ms = (realtime_ns() - conn_.last_activity_ns()) / 1'000'000;
     if (quiet_ms > options_.stale_after_ms) {
       ++stats_.disconnects;
       ++stats_.silence_timeouts;

@@ -19,24 +19,13 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/timing/wall_clock.hpp"
 #include "feed/http_upgrade.hpp"
 #include "feed/live/session_recorder.hpp"
 #include "feed/live/websocket_handshake.hpp"
 
 namespace tp::feed {
 namespace {
-
-int64_t monotonic_ms() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
-int64_t realtime_ns() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // Waits until `fd` is ready for `events` or the deadline passes; false on timeout or error.
 bool wait_fd(int fd, short events, int64_t deadline_ms) noexcept {
