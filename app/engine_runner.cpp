@@ -63,6 +63,9 @@ struct Pipeline {
   std::unique_ptr<feed::BinanceNormalizer> binance;
   std::unique_ptr<feed::CoinbaseNormalizer> coinbase;
   std::unique_ptr<feed::MessageDump> dump;
+  // With a [live] table (a live session, or the replay of its recording) and Binance's numbered
+  // events: drops what a make-before-break overlap delivers twice. Null otherwise.
+  std::unique_ptr<feed::OverlapFilter> overlap;
   SimVenue venue;
   Gateway gateway;
   Strategy strategy;
@@ -82,6 +85,8 @@ struct Pipeline {
       coinbase = std::make_unique<feed::CoinbaseNormalizer>(symbols, norm_stats, max_msg);
     else
       binance = std::make_unique<feed::BinanceNormalizer>(symbols, norm_stats, max_msg);
+    if (c.live.present && c.venue_format == VenueFormat::Binance)
+      overlap = std::make_unique<feed::OverlapFilter>(symbols.size());
     strategy.set_latency(opt.latency);
     gateway.set_latency(opt.latency);
     if (opt.mode == ReplayMode::Threaded) {
@@ -251,6 +256,7 @@ uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, Source& source, 
   feed::FeedStage<Normalizer, DirectSink, Bytes> stage(source.bytes(), normalizer, p.dump.get(), sink, pacer_of(opt),
                                                        opt.latency);
   stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
+  stage.set_overlap_filter(p.overlap.get());
   // A journal failure stops the run; the caller reports it.
   source.drive(stage, stop_flag_of(opt), [&]() noexcept { return !p.journal.failed(); });
   commands();
@@ -341,6 +347,7 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
     feed::FeedStage<Normalizer, RingSink, Bytes> stage(source.bytes(), normalizer, p.dump.get(), sink, pacer_of(opt),
                                                        opt.latency);
     stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
+    stage.set_overlap_filter(p.overlap.get());
     try {
       source.drive(stage, stop, []() noexcept { return true; });
     } catch (const std::exception& e) {
@@ -444,6 +451,7 @@ RunReport run_on(Pipeline& pl, Source& source, const ReplayOptions& opt, const s
   rep.max_drawdown = p->strategy.max_drawdown();
   rep.day_pnl = p->strategy.day_pnl();
   rep.decode = source.decode_stats();
+  rep.overlap_dropped = p->overlap ? p->overlap->dropped() : 0;
   rep.normalize = p->norm_stats;
   rep.gateway = p->gateway.stats();
   for (SymbolId id = 0; id < p->symbols.size(); ++id) {

@@ -81,6 +81,9 @@ void print_report(const RunReport& r, std::ostream& out) {
         << " reconnects), " << ls.connect_failures << " failed attempts (" << ls.refused_upgrades
         << " upgrades refused), " << ls.disconnects << " disconnects (" << ls.silence_timeouts
         << " for silence), " << ls.subscribe_messages << " subscribe requests\n";
+    if (ls.rotations != 0 || ls.server_shutdowns != 0)
+      out << "          " << ls.server_shutdowns << " planned closes announced, " << ls.rotations
+          << " switched make-before-break, " << r.overlap_dropped << " repeated events dropped\n";
     if (!r.live->last_error.empty()) out << "          last connection problem: " << printable(r.live->last_error) << "\n";
     if (r.live->duration_reached) out << "          stopped after --duration\n";
   }
@@ -189,6 +192,7 @@ void write_report_json(const RunReport& r, const std::string& path) {
   j["journal"] = {{"path", r.journal_path}, {"records", r.journal_records}, {"resumed_records", r.resumed_records}};
   // null: the captures were read to their end; else the signal that stopped the run.
   j["interrupted_by"] = r.interrupted_by.empty() ? json(nullptr) : json(r.interrupted_by);
+  j["overlap_dropped"] = r.overlap_dropped;
   if (r.live) {
     const feed::LiveFeedStats& ls = r.live->stats;
     j["live"] = {{"url", r.live->url},
@@ -200,6 +204,8 @@ void write_report_json(const RunReport& r, const std::string& path) {
                  {"silence_timeouts", ls.silence_timeouts},
                  {"subscribe_messages", ls.subscribe_messages},
                  {"pings_sent", ls.pings_sent},
+                 {"server_shutdowns", ls.server_shutdowns},
+                 {"rotations", ls.rotations},
                  {"last_error", r.live->last_error},
                  {"duration_reached", r.live->duration_reached}};
   }

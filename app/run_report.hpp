@@ -61,7 +61,8 @@ struct RunReport {
   std::vector<SymbolReport> symbols;
   std::vector<std::string> warnings;
   std::optional<LatencyReport> latency;
-  std::optional<LiveReport> live;  // tickpipe live  // when the run was measured (replay --latency, bench)
+  std::optional<LiveReport> live;  // tickpipe live
+  uint64_t overlap_dropped = 0;    // events dropped as repeats of a connection switch's overlap  // when the run was measured (replay --latency, bench)
 };
 
 void print_report(const RunReport& r, std::ostream& out);

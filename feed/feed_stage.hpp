@@ -12,6 +12,7 @@
 #include "core/timing/pipeline_latency.hpp"
 #include "feed/binance_normalizer.hpp"
 #include "feed/capture_decoder.hpp"
+#include "feed/live/overlap_filter.hpp"
 #include "feed/message_dump.hpp"
 #include "feed/replay_pacer.hpp"
 
@@ -38,6 +39,8 @@ class FeedStage {
     return decoder_.step(handler_);
   }
   uint64_t events() const noexcept { return handler_.events; }
+  // Drops events a make-before-break overlap repeats (feed/live/overlap_filter.hpp); null: none.
+  void set_overlap_filter(OverlapFilter* f) noexcept { handler_.overlap = f; }
 
  private:
   struct Handler {
@@ -47,6 +50,7 @@ class FeedStage {
     EventSink& sink;
     ReplayPacer pacer;
     PipelineLatency* latency;
+    OverlapFilter* overlap = nullptr;
     uint64_t events = 0;
     uint64_t messages = 0;  // every message decoded, events or not (warm-up counts these)
     void (*warm_fn)(void*) noexcept = nullptr;
@@ -66,6 +70,8 @@ class FeedStage {
         const int64_t ts = normalizer.clock_only_ts_ns();
         if (ts < 0) return;
         ev = make_clock(kNoSymbol, ts, m.recv_ts_ns);
+      } else if (overlap != nullptr && !overlap->fresh(ev)) {
+        return;
       }
       ++events;
       if (latency != nullptr && messages > latency->warmup_messages) {

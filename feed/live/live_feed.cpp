@@ -6,15 +6,20 @@
 #include <time.h>
 
 #include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <utility>
 
 namespace tp::feed {
 
 LiveFeed::LiveFeed(const LiveFeedOptions& options, TlsClientContext* tls, DecodeStats* stats)
     : options_(options),
-      conn_(options.connection, tls, stats),
+      a_(options.connection, tls, stats),
+      b_(options.connection, tls, stats),
       backoff_ms_(options.reconnect_min_ms),
       rng_(std::random_device{}()) {
-  conn_.set_recorder(options.recorder);
+  a_.set_recorder(options.recorder);
+  b_.set_recorder(options.recorder);
 }
 
 void LiveFeed::schedule_retry() noexcept {
@@ -31,21 +36,17 @@ void LiveFeed::log_lost(const char* why) noexcept {
   if (options_.log) std::fprintf(stderr, "tickpipe: live: connection lost: %s\n", why);
 }
 
-void LiveFeed::attempt() noexcept {
+bool LiveFeed::attempt(WsConnection& c) noexcept {
   try {
-    const WsConnectResult r = conn_.connect(options_.connect_timeout_ms);
+    const WsConnectResult r = c.connect(options_.connect_timeout_ms);
     stats_.last_http_status = r.http_status;
     if (!r.ok) {
       ++stats_.connect_failures;
       if (r.http_status != 0 && r.http_status != 101) ++stats_.refused_upgrades;
       last_error_ = r.error;
       if (options_.log) std::fprintf(stderr, "tickpipe: live: %s\n", r.error.c_str());
-      if (r.certificate_error) {
-        fatal_ = r.error;
-        return;
-      }
-      schedule_retry();
-      return;
+      if (r.certificate_error) fatal_ = r.error;
+      return false;
     }
     ++stats_.connects;
     if (options_.log)
@@ -53,59 +54,123 @@ void LiveFeed::attempt() noexcept {
                    static_cast<unsigned>(options_.connection.url.port), static_cast<unsigned long long>(stats_.connects));
     last_ping_ms_ = monotonic_ms();
     for (const std::string& m : options_.subscribe) {
-      if (!conn_.send_text(m)) {
+      if (!c.send_text(m)) {
         last_error_ = "the connection failed while subscribing";
-        schedule_retry();
-        return;
+        return false;
       }
       ++stats_.subscribe_messages;
     }
     backoff_ms_ = options_.reconnect_min_ms;  // a connection that subscribed resets the backoff
+    return true;
   } catch (const std::exception& e) {  // allocation failure while connecting: retry later
     ++stats_.connect_failures;
     last_error_ = e.what();
-    schedule_retry();
+    return false;
+  }
+}
+
+// The venue's own announcement of a planned close: {"e":"serverShutdown",...} (Binance).
+void LiveFeed::on_message(void* self, const Message& m) noexcept {
+  auto* f = static_cast<LiveFeed*>(self);
+  static constexpr char kShutdown[] = "{\"e\":\"serverShutdown\"";
+  if (m.size >= sizeof kShutdown - 1 && m.data[1] == '"' && m.data[2] == 'e' &&
+      std::memcmp(m.data, kShutdown, sizeof kShutdown - 1) == 0) {
+    ++f->stats_.server_shutdowns;
+    f->rotate_ = true;
+  }
+  // A subscription's acknowledgement is not data: a new connection has flowed once data arrives.
+  static constexpr std::string_view kAck = "{\"result\":";
+  static constexpr std::string_view kCoinbaseAck = "{\"type\":\"subscriptions\"";
+  const std::string_view v = m.view();
+  if (v.substr(0, kAck.size()) != kAck && v.substr(0, kCoinbaseAck.size()) != kCoinbaseAck) f->delivered_ = true;
+  f->out_(m);
+}
+
+void LiveFeed::start_rotation() noexcept {
+  if (monotonic_ms() < next_try_ms_) return;
+  if (options_.log) std::fprintf(stderr, "tickpipe: live: opening a new connection before the planned close\n");
+  if (!attempt(*next_)) {
+    // The old connection still delivers: try again after the backoff, no data is lost meanwhile.
+    std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
+    next_try_ms_ = monotonic_ms() + jitter(rng_);
+    backoff_ms_ = std::min(backoff_ms_ * 2, options_.reconnect_max_ms);
   }
 }
 
 bool LiveFeed::step_with(MessageFn out) noexcept {
   if (!fatal_.empty()) return false;
-  if (!conn_.open()) {
+  out_ = out;
+  const MessageFn mine{this, &LiveFeed::on_message};
+  if (!active_->open()) {
+    if (next_->open()) {  // the old one ended during a switch: the new one takes over at once
+      std::swap(active_, next_);
+      active_since_ms_ = monotonic_ms();
+      rotate_ = false;
+      ++stats_.rotations;
+      return true;
+    }
     if (monotonic_ms() >= next_attempt_ms_) {
-      attempt();
+      if (attempt(*active_)) {
+        active_since_ms_ = monotonic_ms();
+        rotate_ = false;
+      } else if (fatal_.empty()) {
+        active_->close(1000);
+        schedule_retry();
+      }
       return fatal_.empty();
     }
     ::poll(nullptr, 0, 1);  // waiting out the backoff
     return true;
   }
+  if (!rotate_ && monotonic_ms() - active_since_ms_ > options_.rotate_after_ms) rotate_ = true;
+  if (rotate_ && !next_->open()) start_rotation();
+  if (!fatal_.empty()) return false;
+
   if (options_.stamp_packets) packet_tsc_ = tsc_now();
-  const WsConnection::ReadStatus st = conn_.read(out);
+  const WsConnection::ReadStatus st = active_->read(mine);
+  if (next_->open()) {
+    delivered_ = false;
+    next_->read(mine);
+    if (delivered_) {
+      // The new connection flows: it becomes the one we trade on. What the old one still holds is
+      // read first (the overlap filter drops what both delivered), then it says goodbye.
+      while (active_->read(mine) == WsConnection::ReadStatus::Data) {
+      }
+      active_->close(1000);
+      std::swap(active_, next_);
+      active_since_ms_ = monotonic_ms();
+      rotate_ = false;
+      ++stats_.rotations;
+      if (options_.log) std::fprintf(stderr, "tickpipe: live: switched to the new connection\n");
+      return true;
+    }
+  }
   if (st == WsConnection::ReadStatus::Closed) {
     ++stats_.disconnects;
-    log_lost(conn_.close_reason());
-    schedule_retry();
+    log_lost(active_->close_reason());
+    if (!next_->open()) schedule_retry();
     return true;
   }
   if (st == WsConnection::ReadStatus::WouldBlock) {
-    const int64_t quiet_ms = (realtime_ns() - conn_.last_activity_ns()) / 1'000'000;
+    const int64_t quiet_ms = (realtime_ns() - active_->last_activity_ns()) / 1'000'000;
     if (quiet_ms > options_.stale_after_ms) {
       ++stats_.disconnects;
       ++stats_.silence_timeouts;
-      conn_.close(1001);
-      log_lost("no byte for stale_after_ms");
-      schedule_retry();
+      active_->close(1001);
+      log_lost("no data for stale_after_ms");
+      if (!next_->open()) schedule_retry();
       return true;
     }
     // Our own ping when the venue has been quiet for a third of the limit: keeps proxies and NAT
-    // tables from dropping a quiet connection, and a venue that expects client traffic content.
+    // tables from dropping a quiet connection, and satisfies a venue that expects client traffic.
     const int64_t now = monotonic_ms();
     if (quiet_ms > options_.stale_after_ms / 3 && now - last_ping_ms_ > options_.stale_after_ms / 3) {
       last_ping_ms_ = now;
       ++stats_.pings_sent;
-      conn_.send_ping("tickpipe");
+      active_->send_ping("tickpipe");
     }
-    if (!options_.busy_poll) {
-      pollfd p{conn_.fd(), POLLIN, 0};
+    if (!options_.busy_poll && !next_->open()) {
+      pollfd p{active_->fd(), POLLIN, 0};
       ::poll(&p, 1, 1);
     }
   }

@@ -4,6 +4,12 @@
 // subscribes again. A certificate that does not verify is not retried: it is an error that names
 // the host (retrying cannot help, and a retry storm against a venue is how accounts get banned).
 //
+// Planned closes are handled make-before-break (SPEC §10.7): when the venue announces one (Binance's
+// `serverShutdown` event) or the connection nears the venue's lifetime limit (`rotate_after_ms`,
+// Binance closes after 24 hours), a second connection is opened and subscribed while the first still
+// delivers; once the new one delivers data the old one is closed. The overlap - messages seen on
+// both - is dropped after normalization (feed/live/overlap_filter.hpp), so nothing is lost or doubled.
+//
 // The same interface as CaptureDecoder (step(sink), packet_tsc()), so FeedStage runs either source
 // through the same normalizer and sink: live adds a source, not a second pipeline.
 #pragma once
@@ -31,6 +37,8 @@ struct LiveFeedOptions {
   bool stamp_packets = false;          // read the TSC at every read (latency stamp t0)
   SessionRecorder* recorder = nullptr; // --record: every byte of every connection; null: none
   bool log = true;                     // one stderr line per connect, failure and loss
+  // A connection older than this is replaced make-before-break (Binance: 24 h; we switch early).
+  int64_t rotate_after_ms = 23LL * 3600 * 1000 + 30 * 60 * 1000;
 };
 
 struct LiveFeedStats {
@@ -41,6 +49,8 @@ struct LiveFeedStats {
   uint64_t silence_timeouts = 0;      // of those: no byte for stale_after_ms
   uint64_t subscribe_messages = 0;    // subscribe requests sent
   uint64_t pings_sent = 0;            // our pings after a third of stale_after_ms without a byte
+  uint64_t server_shutdowns = 0;      // planned closes the venue announced (serverShutdown)
+  uint64_t rotations = 0;             // make-before-break switches to a new connection
   int last_http_status = 0;
 };
 
@@ -57,21 +67,35 @@ class LiveFeed {
   bool step_with(MessageFn out) noexcept;
 
   uint64_t packet_tsc() const noexcept { return packet_tsc_; }
-  bool connected() const noexcept { return conn_.open(); }
+  bool connected() const noexcept { return active_->open(); }
   const LiveFeedStats& stats() const noexcept { return stats_; }
   const std::string& fatal_error() const noexcept { return fatal_; }
   // The last connection problem, for the log ("" when none yet).
   const std::string& last_error() const noexcept { return last_error_; }
   // Closes the connection with a close frame (a clean stop).
-  void close() noexcept { conn_.close(1000); }
+  void close() noexcept {
+    next_->close(1000);
+    active_->close(1000);
+  }
 
  private:
-  void attempt() noexcept;
+  // Connects and subscribes `c`; false when it failed (counted, logged, and the retry scheduled).
+  bool attempt(WsConnection& c) noexcept;
+  void start_rotation() noexcept;
+  static void on_message(void* self, const Message& m) noexcept;
   void schedule_retry() noexcept;
   void log_lost(const char* why) noexcept;
 
   LiveFeedOptions options_;
-  WsConnection conn_;
+  WsConnection a_;
+  WsConnection b_;
+  WsConnection* active_ = &a_;  // the connection whose data the engine trades on
+  WsConnection* next_ = &b_;    // during a switch: the new connection, subscribed and overlapping
+  int64_t active_since_ms_ = 0;
+  bool rotate_ = false;         // a switch is wanted (serverShutdown, age)
+  int64_t next_try_ms_ = 0;     // when the new connection may be tried (again)
+  MessageFn out_;               // the sink of the current step
+  bool delivered_ = false;      // the connection being read delivered a data message this step
   LiveFeedStats stats_;
   std::string fatal_;
   std::string last_error_;

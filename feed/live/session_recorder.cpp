@@ -72,64 +72,71 @@ bool SessionRecorder::close() noexcept {
   return !failed_;
 }
 
-void SessionRecorder::open_connection(const sockaddr_storage& local, const sockaddr_storage& remote,
-                                      int64_t ts_ns) noexcept {
-  if (open_) close_connection(ts_ns);
-  v6_ = local.ss_family == AF_INET6;
-  if (v6_) {
+int SessionRecorder::open_connection(const sockaddr_storage& local, const sockaddr_storage& remote,
+                                     int64_t ts_ns) noexcept {
+  int slot = 0;
+  while (slot < kMaxOpen && conns_[slot].open) ++slot;
+  if (slot == kMaxOpen) return -1;
+  Conn& c = conns_[slot];
+  c.v6 = local.ss_family == AF_INET6;
+  if (c.v6) {
     const auto& l = reinterpret_cast<const sockaddr_in6&>(local);
     const auto& r = reinterpret_cast<const sockaddr_in6&>(remote);
-    std::memcpy(local_addr_, &l.sin6_addr, 16);
-    std::memcpy(remote_addr_, &r.sin6_addr, 16);
-    local_port_ = ntohs(l.sin6_port);
-    remote_port_ = ntohs(r.sin6_port);
+    std::memcpy(c.local_addr, &l.sin6_addr, 16);
+    std::memcpy(c.remote_addr, &r.sin6_addr, 16);
+    c.local_port = ntohs(l.sin6_port);
+    c.remote_port = ntohs(r.sin6_port);
   } else {
     const auto& l = reinterpret_cast<const sockaddr_in&>(local);
     const auto& r = reinterpret_cast<const sockaddr_in&>(remote);
-    std::memcpy(local_addr_, &l.sin_addr, 4);
-    std::memcpy(remote_addr_, &r.sin_addr, 4);
-    local_port_ = ntohs(l.sin_port);
-    remote_port_ = ntohs(r.sin_port);
+    std::memcpy(c.local_addr, &l.sin_addr, 4);
+    std::memcpy(c.remote_addr, &r.sin_addr, 4);
+    c.local_port = ntohs(l.sin_port);
+    c.remote_port = ntohs(r.sin_port);
   }
   // Distinct initial sequence numbers per connection keep a reused port pair apart.
   ++connections_;
-  seq_to_server_ = 0x10000000u * connections_;
-  seq_from_server_ = 0x80000000u + 0x01000000u * connections_;
-  open_ = true;
-  segment(true, kSyn, nullptr, 0, ts_ns);
-  ++seq_to_server_;
-  segment(false, kSyn | kAck, nullptr, 0, ts_ns);
-  ++seq_from_server_;
-  segment(true, kAck, nullptr, 0, ts_ns);
+  c.seq_to_server = 0x10000000u * connections_;
+  c.seq_from_server = 0x80000000u + 0x01000000u * connections_;
+  c.open = true;
+  segment(c, true, kSyn, nullptr, 0, ts_ns);
+  ++c.seq_to_server;
+  segment(c, false, kSyn | kAck, nullptr, 0, ts_ns);
+  ++c.seq_from_server;
+  segment(c, true, kAck, nullptr, 0, ts_ns);
+  return slot;
 }
 
-void SessionRecorder::bytes(bool to_server, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept {
-  if (!open_) return;
+void SessionRecorder::bytes(int slot, bool to_server, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept {
+  if (slot < 0 || slot >= kMaxOpen || !conns_[slot].open) return;
+  Conn& c = conns_[slot];
   while (len > 0) {
     const std::size_t n = len < kMaxSegment ? len : kMaxSegment;
-    segment(to_server, kPsh | kAck, data, n, ts_ns);
-    (to_server ? seq_to_server_ : seq_from_server_) += static_cast<uint32_t>(n);
+    segment(c, to_server, kPsh | kAck, data, n, ts_ns);
+    (to_server ? c.seq_to_server : c.seq_from_server) += static_cast<uint32_t>(n);
     data += n;
     len -= n;
   }
 }
 
-void SessionRecorder::close_connection(int64_t ts_ns) noexcept {
-  if (!open_) return;
-  segment(false, kFin | kAck, nullptr, 0, ts_ns);
-  ++seq_from_server_;
-  segment(true, kFin | kAck, nullptr, 0, ts_ns);
-  ++seq_to_server_;
-  open_ = false;
+void SessionRecorder::close_connection(int slot, int64_t ts_ns) noexcept {
+  if (slot < 0 || slot >= kMaxOpen || !conns_[slot].open) return;
+  Conn& c = conns_[slot];
+  segment(c, false, kFin | kAck, nullptr, 0, ts_ns);
+  ++c.seq_from_server;
+  segment(c, true, kFin | kAck, nullptr, 0, ts_ns);
+  ++c.seq_to_server;
+  c.open = false;
 }
 
-void SessionRecorder::segment(bool to_server, uint8_t flags, const uint8_t* payload, std::size_t len,
-                              int64_t ts_ns) noexcept {
+void SessionRecorder::segment(const Conn& c, bool to_server, uint8_t flags, const uint8_t* payload,
+                              std::size_t len, int64_t ts_ns) noexcept {
+  const bool v6_ = c.v6;
   uint8_t hdr[60] = {};
   const std::size_t ip_len = v6_ ? 40 : 20;
   const std::size_t total = ip_len + 20 + len;
-  const uint8_t* src = to_server ? local_addr_ : remote_addr_;
-  const uint8_t* dst = to_server ? remote_addr_ : local_addr_;
+  const uint8_t* src = to_server ? c.local_addr : c.remote_addr;
+  const uint8_t* dst = to_server ? c.remote_addr : c.local_addr;
   const std::size_t alen = v6_ ? 16 : 4;
   if (v6_) {
     hdr[0] = 0x60;
@@ -149,10 +156,10 @@ void SessionRecorder::segment(bool to_server, uint8_t flags, const uint8_t* payl
     put16(hdr + 10, fold(sum16(hdr, 20)));
   }
   uint8_t* tcp = hdr + ip_len;
-  put16(tcp, to_server ? local_port_ : remote_port_);
-  put16(tcp + 2, to_server ? remote_port_ : local_port_);
-  put32(tcp + 4, to_server ? seq_to_server_ : seq_from_server_);
-  put32(tcp + 8, (flags & kAck) ? (to_server ? seq_from_server_ : seq_to_server_) : 0);
+  put16(tcp, to_server ? c.local_port : c.remote_port);
+  put16(tcp + 2, to_server ? c.remote_port : c.local_port);
+  put32(tcp + 4, to_server ? c.seq_to_server : c.seq_from_server);
+  put32(tcp + 8, (flags & kAck) ? (to_server ? c.seq_from_server : c.seq_to_server) : 0);
   tcp[12] = 5 << 4;
   tcp[13] = flags;
   put16(tcp + 14, 65535);

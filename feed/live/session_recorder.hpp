@@ -31,11 +31,14 @@ class SessionRecorder {
   SessionRecorder& operator=(const SessionRecorder&) = delete;
 
   // A new TCP connection between `local` (us) and `remote` (the venue), both AF_INET or AF_INET6.
-  void open_connection(const sockaddr_storage& local, const sockaddr_storage& remote, int64_t ts_ns) noexcept;
-  // Bytes we sent (to_server) or received, in order, after TLS.
-  void bytes(bool to_server, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept;
+  // Returns its slot for the calls below; up to kMaxOpen may be open at once (make-before-break
+  // holds two); -1 when none is free (that connection is not recorded).
+  static constexpr int kMaxOpen = 4;
+  int open_connection(const sockaddr_storage& local, const sockaddr_storage& remote, int64_t ts_ns) noexcept;
+  // Bytes we sent (to_server) or received on connection `slot`, in order, after TLS.
+  void bytes(int slot, bool to_server, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept;
   // The connection ended (either way): FIN from both sides.
-  void close_connection(int64_t ts_ns) noexcept;
+  void close_connection(int slot, int64_t ts_ns) noexcept;
 
   // Flushes to the kernel; false (and the reason in error()) when the data did not reach the file.
   bool close() noexcept;
@@ -43,21 +46,25 @@ class SessionRecorder {
   const std::string& path() const noexcept { return path_; }
 
  private:
-  void segment(bool to_server, uint8_t flags, const uint8_t* payload, std::size_t len, int64_t ts_ns) noexcept;
+  struct Conn {
+    bool open = false;
+    bool v6 = false;
+    uint8_t local_addr[16] = {};
+    uint8_t remote_addr[16] = {};
+    uint16_t local_port = 0;
+    uint16_t remote_port = 0;
+    uint32_t seq_to_server = 0;    // next sequence number of our bytes
+    uint32_t seq_from_server = 0;  // next sequence number of the venue's bytes
+  };
+  void segment(const Conn& c, bool to_server, uint8_t flags, const uint8_t* payload, std::size_t len,
+               int64_t ts_ns) noexcept;
   void write(const void* p, std::size_t n) noexcept;
 
   std::string path_;
   std::FILE* file_ = nullptr;
   std::unique_ptr<char[]> buffer_;
   bool failed_ = false;
-  bool open_ = false;
-  bool v6_ = false;
-  uint8_t local_addr_[16] = {};
-  uint8_t remote_addr_[16] = {};
-  uint16_t local_port_ = 0;
-  uint16_t remote_port_ = 0;
-  uint32_t seq_to_server_ = 0;    // next sequence number of our bytes
-  uint32_t seq_from_server_ = 0;  // next sequence number of the venue's bytes
+  Conn conns_[kMaxOpen];
   uint32_t connections_ = 0;
 };
 

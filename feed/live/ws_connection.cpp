@@ -85,7 +85,8 @@ WsConnection::WsConnection(const WsConnectOptions& options, TlsClientContext* tl
 WsConnection::~WsConnection() { reset_socket(); }
 
 void WsConnection::reset_socket() noexcept {
-  if (recorder_ != nullptr && fd_ >= 0) recorder_->close_connection(realtime_ns());
+  if (recorder_ != nullptr && fd_ >= 0) recorder_->close_connection(record_slot_, realtime_ns());
+  record_slot_ = -1;
   if (ssl_ != nullptr) {
     SSL_free(ssl_);
     ssl_ = nullptr;
@@ -154,7 +155,7 @@ WsConnectResult WsConnection::connect(int timeout_ms) {
     socklen_t ll = sizeof local, rl = sizeof remote;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &ll);
     ::getpeername(fd_, reinterpret_cast<sockaddr*>(&remote), &rl);
-    recorder_->open_connection(local, remote, realtime_ns());
+    record_slot_ = recorder_->open_connection(local, remote, realtime_ns());
   }
 
   if (url.tls) {
@@ -207,7 +208,7 @@ WsConnectResult WsConnection::connect(int timeout_ms) {
     }
     // Frames read together with the head carry this read's time, as they do in the recording.
     last_receive_ns_ = realtime_ns();
-    if (recorder_ != nullptr) recorder_->bytes(false, buf_.get() + have, static_cast<std::size_t>(n), last_receive_ns_);
+    if (recorder_ != nullptr) recorder_->bytes(record_slot_, false, buf_.get() + have, static_cast<std::size_t>(n), last_receive_ns_);
     took += head.feed(buf_.get() + have, static_cast<std::size_t>(n));
     have += static_cast<std::size_t>(n);
   }
@@ -274,7 +275,7 @@ bool WsConnection::write_all(const uint8_t* data, std::size_t len, int timeout_m
     len -= static_cast<std::size_t>(n);
     if (len > 0 && n == 0 && !wait_fd(fd_, want, deadline)) return false;
   }
-  if (recorder_ != nullptr) recorder_->bytes(true, all, all_len, realtime_ns());
+  if (recorder_ != nullptr) recorder_->bytes(record_slot_, true, all, all_len, realtime_ns());
   return true;
 }
 
@@ -341,7 +342,7 @@ WsConnection::ReadStatus WsConnection::read(MessageFn out) noexcept {
     return ReadStatus::Closed;
   }
   last_receive_ns_ = realtime_ns();
-  if (recorder_ != nullptr) recorder_->bytes(false, buf_.get(), static_cast<std::size_t>(n), last_receive_ns_);
+  if (recorder_ != nullptr) recorder_->bytes(record_slot_, false, buf_.get(), static_cast<std::size_t>(n), last_receive_ns_);
   const uint64_t before = (*stats_)[DecodeCounter::messages_websocket] + (*stats_)[DecodeCounter::ws_message_too_big];
   framer_.feed(buf_.get(), static_cast<std::size_t>(n), last_receive_ns_, out);
   if ((*stats_)[DecodeCounter::messages_websocket] + (*stats_)[DecodeCounter::ws_message_too_big] != before)

@@ -125,7 +125,8 @@ class WsConnection {
   int64_t last_receive_ns_ = 0;
   int64_t last_activity_ns_ = 0;
   std::pair<std::size_t, std::size_t> pending_{0, 0};
-  SessionRecorder* recorder_ = nullptr;  // [from, to) of buf_: frames read with the upgrade
+  SessionRecorder* recorder_ = nullptr;
+  int record_slot_ = -1;  // this connection's slot in the recording  // [from, to) of buf_: frames read with the upgrade
 };
 
 }  // namespace tp::feed

@@ -46,14 +46,17 @@ namespace ws_peer_detail {
 inline std::string find_program(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
   const char* path = std::getenv("PATH");
-  std::string dirs = (path != nullptr && *path != '\0') ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::string dirs;
+  dirs.append((path != nullptr && *path != '\0') ? path : "/usr/local/bin:/usr/bin:/bin");
   std::size_t start = 0;
   while (start <= dirs.size()) {
     std::size_t end = dirs.find(':', start);
     if (end == std::string::npos) end = dirs.size();
-    std::string dir = dirs.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
+    // Appended piece by piece: GCC 12 misreads `a + "/" + b` here (a false -Wrestrict).
+    std::string candidate(dirs, start, end - start);
+    if (candidate.empty()) candidate.push_back('.');
+    candidate.push_back('/');
+    candidate.append(name);
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     start = end + 1;
   }
@@ -117,7 +120,10 @@ inline std::vector<std::string> node_environment() {
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string entry(*e);
     if (entry.rfind("NODE_PATH=", 0) == 0) {
-      if (entry.size() > 10) node_path += ":" + entry.substr(10);
+      if (entry.size() > 10) {
+        node_path.push_back(':');
+        node_path.append(entry, 10, std::string::npos);
+      }
       continue;
     }
     env.push_back(std::move(entry));
