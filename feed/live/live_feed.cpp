@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -164,7 +165,8 @@ bool LiveFeed::step_with(MessageFn out) noexcept {
     // Our own ping when the venue has been quiet for a third of the limit: keeps proxies and NAT
     // tables from dropping a quiet connection, and satisfies a venue that expects client traffic.
     const int64_t now = monotonic_ms();
-    if (quiet_ms > options_.stale_after_ms / 3 && now - last_ping_ms_ > options_.stale_after_ms / 3) {
+    // At most one a second: Binance allows a client 5 messages a second (SPEC 10.7), pongs included.
+    if (quiet_ms > options_.stale_after_ms / 3 && now - last_ping_ms_ > std::max<int64_t>(options_.stale_after_ms / 3, 1000)) {
       last_ping_ms_ = now;
       ++stats_.pings_sent;
       active_->send_ping("tickpipe");

@@ -241,7 +241,7 @@ TEST(Live, SigtermEndsTheSessionCleanly) {
 TEST(Live, AQuietVenueIsPingedAndDataSilenceStillReconnects) {
   TempDir dir;
   WsMarketServer server({"--messages", kMessages});
-  const Session s = run_live(dir, live_config(dir, server.url("/stream"), "", 900), "", "2.5");
+  const Session s = run_live(dir, live_config(dir, server.url("/stream"), "", 1800), "", "3");
   ASSERT_EQ(s.cli.status, 0) << s.cli.output;
   EXPECT_GE(s.report["live"]["pings_sent"].get<int>(), 1) << s.report["live"].dump();
   EXPECT_GE(s.report["live"]["silence_timeouts"].get<int>(), 1) << s.report["live"].dump();
