@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -77,8 +78,11 @@ TEST(LiveSoak, ManyDropsAtAHighRateLoseNothingAndMemoryStaysFlat) {
                             rep["messages"]["by_type"]["trade"].get<uint64_t>() +
                             rep["messages"]["by_type"]["depth_update"].get<uint64_t>() +
                             rep["messages"]["by_type"]["depth_snapshot"].get<uint64_t>();
-  EXPECT_GE(received, faults * kPerConnection) << "messages delivered before a drop were lost";
-  EXPECT_LE(received, (faults + 1) * kPerConnection);
+  // A connection the engine moved on from was read to its end (the drop's EOF) first; the last one
+  // may have faulted after the session stopped reading (slow builds), so it is not counted.
+  const uint64_t completed = std::min<uint64_t>(faults, connects - 1);
+  EXPECT_GE(received, completed * kPerConnection) << "messages delivered before a drop were lost";
+  EXPECT_LE(received, connects * kPerConnection);
   EXPECT_EQ(rep["messages"]["by_type"]["subscription_ack"].get<uint64_t>(), connects);
 
   std::printf("soak: %d s, %llu connections, %llu messages, RSS %ld -> %ld KiB\n", seconds,
