@@ -443,6 +443,7 @@ RunReport run_on(Pipeline& pl, Source& source, const ReplayOptions& opt, const s
   rep.journal_records = p->journal.records();
   rep.resumed_records = opt.resume ? p->journal.records() - p->journal.appended() : 0;
   rep.fills = p->strategy.fills();
+  rep.fills_overtaken = p->strategy.fills_overtaken();
   rep.open_orders_at_end = p->strategy.open_orders();
   rep.engine_clock_ns = p->strategy.clock();
   rep.final_state = p->strategy.state();

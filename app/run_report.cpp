@@ -84,6 +84,10 @@ void print_report(const RunReport& r, std::ostream& out) {
     if (ls.rotations != 0 || ls.server_shutdowns != 0)
       out << "          " << ls.server_shutdowns << " planned closes announced, " << ls.rotations
           << " switched make-before-break, " << r.overlap_dropped << " repeated events dropped\n";
+    if (r.fills_overtaken != 0)
+      out << "          " << r.fills_overtaken
+          << " fills reached the strategy after a later market event: a deterministic replay of --record may"
+             " decide differently from there\n";
     if (!r.live->last_error.empty()) out << "          last connection problem: " << printable(r.live->last_error) << "\n";
     if (r.live->duration_reached) out << "          stopped after --duration\n";
   }
@@ -193,6 +197,7 @@ void write_report_json(const RunReport& r, const std::string& path) {
   // null: the captures were read to their end; else the signal that stopped the run.
   j["interrupted_by"] = r.interrupted_by.empty() ? json(nullptr) : json(r.interrupted_by);
   j["overlap_dropped"] = r.overlap_dropped;
+  j["fills_overtaken"] = r.fills_overtaken;
   if (r.live) {
     const feed::LiveFeedStats& ls = r.live->stats;
     j["live"] = {{"url", r.live->url},

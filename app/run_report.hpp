@@ -45,6 +45,7 @@ struct RunReport {
   uint64_t resumed_records = 0;  // --resume: records reproduced from the existing journal
   uint64_t events = 0;
   uint64_t fills = 0;
+  uint64_t fills_overtaken = 0;  // fills that reached the strategy after a later market event (threaded)
   uint64_t open_orders_at_end = 0;
   int64_t engine_clock_ns = 0;
   TradingState final_state = TradingState::Active;

@@ -353,6 +353,10 @@ void Strategy::on_exec(const ExecReport& r) noexcept {
   const SymbolId id = slot.symbol_id;
 
   if (r.kind == ExecKind::Fill) {
+    // The venue filled at a market event with time r.ts_ns; a strategy whose clock is already past
+    // it has decided on later events without this fill (threaded mode: the ring is a race), which a
+    // deterministic replay would not (SPEC §10.3).
+    if (clock_ns_ > r.ts_ns) ++fills_overtaken_;
     const FillEffect fx = book_.apply_fill(id, slot.side, r.qty, r.price, r.fee);
     risk_.on_fill(fx.realized, r.fee);
     refresh_unrealized(id);

@@ -112,6 +112,10 @@ class Strategy {
   TradingState state() const noexcept { return state_; }
   uint64_t open_orders() const noexcept { return open_orders_; }
   uint64_t fills() const noexcept { return fills_; }
+  // Fills applied after the strategy had already processed a later market event than the one they
+  // happened at (threaded mode). Zero means a deterministic replay of the same input makes the same
+  // decisions (SPEC §10.3).
+  uint64_t fills_overtaken() const noexcept { return fills_overtaken_; }
   Fixed day_pnl() const noexcept { return risk_.day_pnl(); }
   // Drawdown of the whole book's equity (all symbols together).
   Fixed max_drawdown() const noexcept { return total_max_drawdown_; }
@@ -200,6 +204,7 @@ class Strategy {
   uint64_t next_order_id_ = 1;
   uint64_t open_orders_ = 0;
   uint64_t fills_ = 0;
+  uint64_t fills_overtaken_ = 0;
   int64_t clock_ns_ = 0;
   TradingState state_ = TradingState::Active;
   bool end_acked_ = false;

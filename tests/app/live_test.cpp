@@ -120,6 +120,7 @@ TEST(Live, RecordingReplaysToTheSameMessagesAndDecisions) {
     const Session s = run_live(dir, cfg, "--mode deterministic --record " + dir / "rec.pcapng", "1.5");
     ASSERT_EQ(s.cli.status, 0) << s.cli.output;
     ASSERT_EQ(count_data(s.messages), kRecorded) << "deflate=" << deflate;
+    EXPECT_EQ(s.report["fills_overtaken"], 0) << "deterministic: every fill before the next event";
     const auto r = run_tickpipe("replay " + dir / "rec.pcapng" + " -c " + cfg + " --journal " + dir / "rj.jsonl" +
                                 " --dump-messages " + dir / "rd.txt");
     ASSERT_EQ(r.status, 0) << r.output;
