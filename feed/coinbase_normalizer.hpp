@@ -31,9 +31,12 @@
 // is neither "buy" nor "sell") or bad_time (a malformed "time"), checked in that same field order.
 // Numbers of unknown symbols are not parsed.
 //
-// Hot path: parses in place (Message bytes are padded by kPayloadPadding), simdjson On-Demand with
-// error codes, no allocation after construction, noexcept. Not thread-safe: one instance per feed
-// thread.
+// Hot path: parses in place (Message bytes are padded by kPayloadPadding), no allocation after
+// construction, noexcept. Compact messages (no whitespace, no escapes, plain ASCII, up to 4 KiB, as
+// Coinbase sends them) are read by a strict reader that checks every byte itself and knows the
+// field order of tickers and matches; any other message goes through simdjson On-Demand, and both
+// give the same result for the same JSON (tested by comparing them). Not thread-safe: one instance
+// per feed thread.
 #pragma once
 
 #include <array>
@@ -108,8 +111,7 @@ class CoinbaseNormalizer {
 
  private:
   struct Impl;  // holds the simdjson parser; keeps simdjson.h out of this header
-  std::unique_ptr<Impl> impl_;
-  const SymbolTable& symbols_;
+  std::unique_ptr<Impl> impl_;  // also holds the reference to the SymbolTable
   NormalizerStats& stats_;
   std::size_t max_message_bytes_;
 };

@@ -785,5 +785,166 @@ TEST(CoinbaseNormalizerReplay, UnconfiguredProductsAreDroppedAsUnknownSymbol) {
   EXPECT_GT(events, 0u);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The compact-JSON fast reader against the simdjson path. A leading space is insignificant JSON
+// but sends a message down the simdjson path, so a message and its space-prefixed twin must give
+// the same verdict, the same event bytes and the same counters (tests/fuzz/fuzz_coinbase_fast_path
+// does the same on arbitrary bytes).
+
+struct PathPair {
+  SymbolTable symbols{kProducts};
+  NormalizerStats fast_stats, slow_stats;
+  CoinbaseNormalizer fast{symbols, fast_stats}, slow{symbols, slow_stats};
+
+  // Returns the verdict (after checking both paths agree on everything).
+  bool agree(std::string_view text, char filler = '"') {
+    std::string spaced = " ";  // (appended: GCC 12 -Wrestrict misfires on " " + std::string(...))
+    spaced += text;
+    OwnedMessage a(text, 9, filler);
+    OwnedMessage b(spaced, 9, filler);
+    MarketEvent ea{}, eb{};
+    std::memset(&ea, 0, sizeof ea);
+    std::memset(&eb, 0, sizeof eb);
+    const bool ra = fast.normalize(a.msg(), ea);
+    const bool rb = slow.normalize(b.msg(), eb);
+    EXPECT_EQ(ra, rb) << text;
+    EXPECT_EQ(std::memcmp(&ea, &eb, sizeof ea), 0) << text;
+    EXPECT_EQ(fast_stats.by_type.values, slow_stats.by_type.values) << text;
+    for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+      const auto r = static_cast<DropReason>(i);
+      EXPECT_EQ(fast_stats.drops[r], slow_stats.drops[r]) << text << " " << name_of(r);
+    }
+    return ra;
+  }
+};
+
+TEST(CoinbaseFastPath, AgreesWithSimdjsonOnEveryRecordedLine) {
+  PathPair pp;
+  uint64_t events = 0;
+  for (const char* file : {kRecording, "heartbeat_constructed.txt"})
+    for (const Line& l : load(file)) events += pp.agree(l.payload) ? 1 : 0;
+  EXPECT_EQ(events, 214u);
+  EXPECT_EQ(pp.fast_stats.messages(), 320u);
+  EXPECT_EQ(pp.fast_stats.dropped(), 0u);
+}
+
+// The current format (best_bid_size and best_ask_size after best_bid and best_ask, as documented),
+// a field order other than Coinbase's, repeated keys and nested values.
+TEST(CoinbaseFastPath, FieldOrdersRepeatedKeysAndNesting) {
+  PathPair pp;
+  const std::string current =
+      R"({"type":"ticker","sequence":37475248783,"product_id":"BAND-GBP","price":"1285.22","open_24h":"1310.79","volume_24h":"245532.79269678","low_24h":"1280.52","high_24h":"1313.8","volume_30d":"9788783.60117027","best_bid":"1285.04","best_bid_size":"0.46688654","best_ask":"1285.27","best_ask_size":"1.56637040","side":"buy","time":"2022-10-19T23:28:22.061769Z","trade_id":370843401,"last_size":"11.4396987"})";
+  ASSERT_TRUE(pp.agree(current));
+  {
+    NormalizerStats stats;
+    CoinbaseNormalizer norm{pp.symbols, stats};
+    OwnedMessage m(current, 1);
+    MarketEvent ev{};
+    ASSERT_TRUE(norm.normalize(m.msg(), ev));
+    EXPECT_EQ(ev.book.bid_px, 128'504'000'000);
+    EXPECT_EQ(ev.book.bid_qty, 46'688'654);
+    EXPECT_EQ(ev.book.ask_px, 128'527'000'000);
+    EXPECT_EQ(ev.book.ask_qty, 156'637'040);
+    EXPECT_EQ(ev.book.venue_seq, 37'475'248'783u);
+  }
+  EXPECT_TRUE(pp.agree(ticker_with_sizes()));
+  EXPECT_TRUE(pp.agree(remove_field(ticker_with_sizes(), "best_bid_size")));
+  EXPECT_TRUE(pp.agree(
+      R"({"time":"2021-04-17T16:43:30.244075Z","best_ask":"14.8060","best_bid":"14.7550","product_id":"BAND-GBP","sequence":333938798,"type":"ticker"})"));
+  // "type" repeated: the last one counts, also for the field order the first one chose.
+  EXPECT_FALSE(pp.agree(replace_once(std::string(kMatchSell), R"("time":)", R"("type":"ticker","time":)")));
+  EXPECT_TRUE(pp.agree(R"({"type":"ticker","trade_id":280232,"side":"sell","size":"985","price":"0.00001305","product_id":"SKL-BTC","time":"2021-04-17T16:43:37.089723Z","type":"match"})"));
+  EXPECT_TRUE(pp.agree(replace_once(std::string(kTicker), R"("best_bid":"14.7550")", R"("best_bid":"1","best_bid":"14.7550")")));
+  EXPECT_TRUE(pp.agree(replace_once(std::string(kTicker), R"("price":"14.7775")",
+                                    R"("x":{"best_bid":"1","y":[true,false,null,0,[[]],{}]},"price":"14.7775")")));
+  EXPECT_TRUE(pp.agree(replace_once(std::string(kMatchSell), R"("side":"sell")", R"("side":"sell","z":[[[[[[["deep"]]]]]]])")));
+  EXPECT_TRUE(pp.agree(replace_once(std::string(kTicker), R"("type":"ticker")", R"("type":"ticker","a":"","b":{"c":[]})")));
+  // A key as long as the field order's longest, and longer than any key read.
+  EXPECT_TRUE(pp.agree(replace_once(std::string(kMatchSell), R"("maker_order_id")", R"("maker_order_idx")")));
+  EXPECT_TRUE(pp.agree(replace_once(std::string(kMatchSell), R"("maker_order_id")", R"("maker_order_i")")));
+  EXPECT_TRUE(pp.agree(replace_once(std::string(kTicker), R"("open_24h")", R"("best_bid_sizes")")));
+  EXPECT_TRUE(pp.agree(replace_once(std::string(kTicker), R"("open_24h")", R"("")")));
+  EXPECT_TRUE(pp.agree(replace_once(std::string(kTicker), R"("open_24h")", R"("a_key_much_longer_than_sixteen_bytes")")));
+}
+
+// Every kind of value in the fields that are read, and in one that is not.
+TEST(CoinbaseFastPath, ValuesOfEveryKind) {
+  PathPair pp;
+  for (std::string_view v :
+       {"0", "7", "01", "-1", "1.5", "1e3", "1E+3", "123456789012345678", "1234567890123456789", "9999999999999999999",
+        "12345678901234567890", "18446744073709551615", "18446744073709551616", "true", "false", "null", "tru", "nul",
+        "[]", "[1,2]", "[1,]", "{}", "{\"a\":1}", "{\"a\"}", "\"\"", "\"x\"", "\"\\u0041\"", "\"a\\\"b\"", "\"\\\\\""}) {
+    for (std::string_view field : {R"("sequence":333938798)", R"("best_bid":"14.7550")", R"("product_id":"BAND-GBP")",
+                                   R"("type":"ticker")", R"("open_24h":"14.6647")", R"("trade_id":881613)"}) {
+      const std::string key(field.substr(0, field.find(':') + 1));
+      pp.agree(replace_once(std::string(kTicker), field, key + std::string(v)));
+    }
+    for (std::string_view field : {R"("trade_id":280232)", R"("side":"sell")", R"("time":"2021-04-17T16:43:37.089723Z")"}) {
+      const std::string key(field.substr(0, field.find(':') + 1));
+      pp.agree(replace_once(std::string(kMatchSell), field, key + std::string(v)));
+    }
+  }
+  EXPECT_GT(pp.fast_stats.messages(), 0u);
+}
+
+// Everything the fast reader leaves to simdjson, and malformed text at every position.
+TEST(CoinbaseFastPath, OutsideTheCompactSubsetAndTruncations) {
+  PathPair pp;
+  const std::string t(kTicker), m(kMatchSell);
+  for (const std::string& s : std::vector<std::string>{
+           " " + t, t + " ", t + "\n", replace_once(t, ",", ", "), replace_once(t, ":", " :"),
+           replace_once(t, "BAND-GBP", R"(BAND\u002dGBP)"), replace_once(t, "14.6647", "14.6647\xc3\xa9"),
+           replace_once(t, "14.6647", "14.6647\x7f"), replace_once(t, "14.6647", "14.6647\x01"),
+           replace_once(t, "14.6647", "14\\\"6647"), t + "}", t + "{}", t + "x", "{}", "{} ", "{", "}", "",
+           R"({"type":"ticker",})", R"({"type":"ticker"})", R"({"type":"ticker":1})", R"({"type"})", R"({,})",
+           R"({"type":"ticker","best_bid":"1""best_ask":"2"})", R"({"type":"ticker","a":[1 2]})",
+           R"({"type":"ticker","a":[1,2})", R"({"type":"ticker","a":{"b":1]})", R"({"type":"ticker","a":"\"})",
+           R"({"a":"})", R"({"a":""})", R"({"":""})", "{\"a\":\"\"}", R"(["type","ticker"])", "null", "\"ticker\"",
+       }) {
+    pp.agree(s);
+  }
+  // Cut after every byte, and every byte replaced by each of the JSON structural characters.
+  for (const std::string& s : {t, m}) {
+    for (std::size_t n = 0; n <= s.size(); ++n) pp.agree(s.substr(0, n));
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      for (char c : {'"', ':', ',', '{', '}', '[', ']', ' ', '0', 'a', '\\'}) {
+        std::string x = s;
+        x[i] = c;
+        pp.agree(x);
+      }
+    }
+  }
+  // What lies past the end must not matter to either reader.
+  for (char filler : {'\0', '"', '}', ',', '7', ':'}) {
+    for (std::size_t n : {t.size() - 1, t.size() - 2, t.size() - 3, t.size() - 20}) pp.agree(t.substr(0, n), filler);
+  }
+}
+
+// Around the fast reader's size limit (4096 bytes) and its nesting limit.
+TEST(CoinbaseFastPath, SizeAndDepthLimits) {
+  PathPair pp;
+  const std::string t(kTicker);
+  for (std::size_t total : {4094u, 4095u, 4096u, 4097u, 4098u, 6000u}) {
+    const std::string head = R"({"pad":")";
+    const std::string tail = std::string(R"(",)") + t.substr(1);
+    ASSERT_GT(total, head.size() + tail.size());
+    const std::string s = head + std::string(total - head.size() - tail.size(), 'x') + tail;
+    ASSERT_EQ(s.size(), total);
+    EXPECT_TRUE(pp.agree(s)) << total;
+  }
+  for (int depth = 1; depth <= 12; ++depth) {
+    const std::string nest = std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']');
+    EXPECT_TRUE(pp.agree(replace_once(t, R"("price":"14.7775")", R"("price":)" + nest))) << depth;
+    const std::string objs = [&] {
+      std::string o;
+      for (int d = 0; d < depth; ++d) o += R"({"k":)";
+      o += "1";
+      for (int d = 0; d < depth; ++d) o += "}";
+      return o;
+    }();
+    EXPECT_TRUE(pp.agree(replace_once(t, R"("price":"14.7775")", R"("price":)" + objs))) << depth;
+  }
+}
+
 }  // namespace
 }  // namespace tp::feed
