@@ -23,6 +23,7 @@
 #include "feed/feed_stage.hpp"
 #include "feed/live/live_feed.hpp"
 #include "feed/live/session_recorder.hpp"
+#include "feed/live/live_feed_group.hpp"
 #include "feed/live/subscribe_request.hpp"
 #include "feed/message_dump.hpp"
 
@@ -210,11 +211,11 @@ struct CaptureSource {
 };
 
 struct LiveSource {
-  feed::LiveFeed& feed;
+  feed::LiveFeedGroup& feed;
   std::atomic<int>* duration_over;  // set when --duration has passed
   double duration_seconds;          // 0: until stopped
   const feed::DecodeStats& stats;    // the connection's framing counters
-  feed::LiveFeed& bytes() noexcept { return feed; }
+  feed::LiveFeedGroup& bytes() noexcept { return feed; }
   const feed::DecodeStats& decode_stats() const noexcept { return stats; }
   template <typename Stage, typename KeepGoing>
   void drive(Stage& stage, const std::atomic<int>& stop, KeepGoing&& keep_going) {
@@ -517,15 +518,14 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
   lo.busy_poll = opt.mode == ReplayMode::Threaded && cfg.threads.feed_wait == WaitKind::BusySpin;
   lo.stamp_packets = opt.latency != nullptr;
   const std::vector<std::string> names = cfg.symbol_names();
+  // The subscribe messages of each connection: Coinbase takes every product on one; Binance at
+  // most 1024 streams on one, so more are spread over several connections (SPEC 10.7).
+  std::vector<std::vector<std::string>> subscribe;
   if (cfg.venue_format == VenueFormat::Coinbase) {
-    lo.subscribe.push_back(feed::coinbase_subscribe(names, cfg.live.streams));
+    subscribe.push_back({feed::coinbase_subscribe(names, cfg.live.streams)});
   } else {
-    // Binance takes at most 1024 streams per connection (SPEC 10.7).
-    const std::vector<std::string> streams = feed::binance_stream_names(names, cfg.live.streams);
-    if (streams.size() > 1024)
-      throw ConfigError("live: " + std::to_string(streams.size()) +
-                        " Binance streams; one connection takes at most 1024 (fewer [[symbols]] or live.streams)");
-    lo.subscribe.push_back(feed::binance_subscribe(streams, 1));
+    for (const auto& streams : feed::binance_streams_per_connection(names, cfg.live.streams))
+      subscribe.push_back({feed::binance_subscribe(streams, 1)});
   }
 
   ReplayOptions run_opt = opt;
@@ -535,15 +535,16 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
     throw StoppedBeforeStart(process_signals::signal_name(sig) + " before the session started: nothing was changed");
   p->start(opt);
   std::unique_ptr<feed::SessionRecorder> recorder;
-  if (!live.record_path.empty()) recorder = std::make_unique<feed::SessionRecorder>(live.record_path);
+  if (!live.record_path.empty())
+    recorder = std::make_unique<feed::SessionRecorder>(live.record_path, 2 * subscribe.size());
   lo.recorder = recorder.get();
   feed::DecodeStats decode_stats;
-  feed::LiveFeed feed(lo, tls.get(), &decode_stats);
+  feed::LiveFeedGroup feed(lo, subscribe, tls.get(), &decode_stats);
   std::atomic<int> duration_over{0};
   LiveSource source{feed, &duration_over, live.duration_seconds, decode_stats};
   RunReport rep = run_on(*p, source, run_opt, {});
   if (recorder && !recorder->close()) throw RunError("cannot write --record '" + live.record_path + "'");
-  rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0};
+  rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0, feed.size()};
   return rep;
 }
 

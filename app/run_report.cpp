@@ -76,9 +76,11 @@ void print_report(const RunReport& r, std::ostream& out) {
   for (const auto& c : r.captures) out << "capture:  " << printable(c) << "\n";
   if (r.live) {
     const feed::LiveFeedStats& ls = r.live->stats;
-    out << "venue:    " << printable(r.live->url) << "\n"
-        << "          " << ls.connects << " connections (" << (ls.connects > 0 ? ls.connects - 1 : 0)
-        << " reconnects), " << ls.connect_failures << " failed attempts (" << ls.refused_upgrades
+    const uint64_t reconnects = ls.connects > r.live->connections ? ls.connects - r.live->connections : 0;
+    out << "venue:    " << printable(r.live->url) << "\n";
+    if (r.live->connections > 1)
+      out << "          streams spread over " << r.live->connections << " connections (at most 1024 on one)\n";
+    out << "          " << ls.connects << " connections (" << reconnects << " reconnects), " << ls.connect_failures << " failed attempts (" << ls.refused_upgrades
         << " upgrades refused), " << ls.disconnects << " disconnects (" << ls.silence_timeouts
         << " for silence), " << ls.subscribe_messages << " subscribe requests\n";
     if (ls.rotations != 0 || ls.server_shutdowns != 0)
@@ -202,7 +204,8 @@ void write_report_json(const RunReport& r, const std::string& path) {
     const feed::LiveFeedStats& ls = r.live->stats;
     j["live"] = {{"url", r.live->url},
                  {"connects", ls.connects},
-                 {"reconnects", ls.connects > 0 ? ls.connects - 1 : 0},
+                 {"connections", r.live->connections},
+                 {"reconnects", ls.connects > r.live->connections ? ls.connects - r.live->connections : 0},
                  {"connect_failures", ls.connect_failures},
                  {"refused_upgrades", ls.refused_upgrades},
                  {"disconnects", ls.disconnects},

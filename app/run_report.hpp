@@ -34,6 +34,7 @@ struct LiveReport {
   feed::LiveFeedStats stats;
   std::string last_error;      // the last connection problem ("" when none)
   bool duration_reached = false;
+  std::size_t connections = 1;  // the subscription spread over this many connections (SPEC 10.7)
 };
 
 struct RunReport {

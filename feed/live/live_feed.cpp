@@ -30,11 +30,11 @@ void LiveFeed::schedule_retry() noexcept {
   const int64_t wait = jitter(rng_);
   next_attempt_ms_ = monotonic_ms() + wait;
   backoff_ms_ = std::min(backoff_ms_ * 2, options_.reconnect_max_ms);
-  if (options_.log) std::fprintf(stderr, "tickpipe: live: reconnecting in %lld ms\n", static_cast<long long>(wait));
+  if (options_.log) std::fprintf(stderr, "tickpipe: %s: reconnecting in %lld ms\n", options_.log_name.c_str(), static_cast<long long>(wait));
 }
 
 void LiveFeed::log_lost(const char* why) noexcept {
-  if (options_.log) std::fprintf(stderr, "tickpipe: live: connection lost: %s\n", why);
+  if (options_.log) std::fprintf(stderr, "tickpipe: %s: connection lost: %s\n", options_.log_name.c_str(), why);
 }
 
 bool LiveFeed::attempt(WsConnection& c) noexcept {
@@ -45,18 +45,20 @@ bool LiveFeed::attempt(WsConnection& c) noexcept {
       ++stats_.connect_failures;
       if (r.http_status != 0 && r.http_status != 101) ++stats_.refused_upgrades;
       last_error_ = r.error;
-      if (options_.log) std::fprintf(stderr, "tickpipe: live: %s\n", r.error.c_str());
+      last_error_ms_ = monotonic_ms();
+      if (options_.log) std::fprintf(stderr, "tickpipe: %s: %s\n", options_.log_name.c_str(), r.error.c_str());
       if (r.certificate_error) fatal_ = r.error;
       return false;
     }
     ++stats_.connects;
     if (options_.log)
-      std::fprintf(stderr, "tickpipe: live: connected to %s:%u (connection %llu)\n", options_.connection.url.host.c_str(),
+      std::fprintf(stderr, "tickpipe: %s: connected to %s:%u (connection %llu)\n", options_.log_name.c_str(), options_.connection.url.host.c_str(),
                    static_cast<unsigned>(options_.connection.url.port), static_cast<unsigned long long>(stats_.connects));
     last_ping_ms_ = monotonic_ms();
     for (const std::string& m : options_.subscribe) {
       if (!c.send_text(m)) {
         last_error_ = "the connection failed while subscribing";
+        last_error_ms_ = monotonic_ms();
         return false;
       }
       ++stats_.subscribe_messages;
@@ -66,6 +68,7 @@ bool LiveFeed::attempt(WsConnection& c) noexcept {
   } catch (const std::exception& e) {  // allocation failure while connecting: retry later
     ++stats_.connect_failures;
     last_error_ = e.what();
+    last_error_ms_ = monotonic_ms();
     return false;
   }
 }
@@ -89,7 +92,7 @@ void LiveFeed::on_message(void* self, const Message& m) noexcept {
 
 void LiveFeed::start_rotation() noexcept {
   if (monotonic_ms() < next_try_ms_) return;
-  if (options_.log) std::fprintf(stderr, "tickpipe: live: opening a new connection before the planned close\n");
+  if (options_.log) std::fprintf(stderr, "tickpipe: %s: opening a new connection before the planned close\n", options_.log_name.c_str());
   if (!attempt(*next_)) {
     // The old connection still delivers: try again after the backoff, no data is lost meanwhile.
     std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
@@ -120,7 +123,7 @@ bool LiveFeed::step_with(MessageFn out) noexcept {
       }
       return fatal_.empty();
     }
-    ::poll(nullptr, 0, 1);  // waiting out the backoff
+    if (!options_.busy_poll) ::poll(nullptr, 0, 1);  // waiting out the backoff
     return true;
   }
   if (!rotate_ && monotonic_ms() - active_since_ms_ > options_.rotate_after_ms) rotate_ = true;
@@ -142,7 +145,7 @@ bool LiveFeed::step_with(MessageFn out) noexcept {
       active_since_ms_ = monotonic_ms();
       rotate_ = false;
       ++stats_.rotations;
-      if (options_.log) std::fprintf(stderr, "tickpipe: live: switched to the new connection\n");
+      if (options_.log) std::fprintf(stderr, "tickpipe: %s: switched to the new connection\n", options_.log_name.c_str());
       return true;
     }
   }

@@ -37,6 +37,7 @@ struct LiveFeedOptions {
   bool stamp_packets = false;          // read the TSC at every read (latency stamp t0)
   SessionRecorder* recorder = nullptr; // --record: every byte of every connection; null: none
   bool log = true;                     // one stderr line per connect, failure and loss
+  std::string log_name = "live";       // the log's tag ("live", or "live 2/3" in a LiveFeedGroup)
   // A connection older than this is replaced make-before-break (Binance: 24 h; we switch early).
   int64_t rotate_after_ms = 23LL * 3600 * 1000 + 30 * 60 * 1000;
 };
@@ -72,6 +73,10 @@ class LiveFeed {
   const std::string& fatal_error() const noexcept { return fatal_; }
   // The last connection problem, for the log ("" when none yet).
   const std::string& last_error() const noexcept { return last_error_; }
+  int64_t last_error_ms() const noexcept { return last_error_ms_; }  // monotonic ms of it; 0: none
+  // The sockets to wait on when step() found nothing (-1: none open).
+  int active_fd() const noexcept { return active_->open() ? active_->fd() : -1; }
+  int next_fd() const noexcept { return next_->open() ? next_->fd() : -1; }
   // Closes the connection with a close frame (a clean stop).
   void close() noexcept {
     next_->close(1000);
@@ -99,6 +104,7 @@ class LiveFeed {
   LiveFeedStats stats_;
   std::string fatal_;
   std::string last_error_;
+  int64_t last_error_ms_ = 0;
   int64_t backoff_ms_;
   int64_t next_attempt_ms_ = 0;
   int64_t last_ping_ms_ = 0;

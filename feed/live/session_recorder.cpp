@@ -34,7 +34,7 @@ uint16_t fold(uint32_t acc) noexcept {
 
 }  // namespace
 
-SessionRecorder::SessionRecorder(const std::string& path) : path_(path) {
+SessionRecorder::SessionRecorder(const std::string& path, std::size_t max_open) : path_(path), conns_(max_open) {
   file_ = std::fopen(path.c_str(), "wb");
   if (file_ == nullptr) throw std::runtime_error("cannot create --record '" + path + "': " + std::strerror(errno));
   buffer_ = std::make_unique<char[]>(1 << 20);
@@ -75,9 +75,10 @@ bool SessionRecorder::close() noexcept {
 int SessionRecorder::open_connection(const sockaddr_storage& local, const sockaddr_storage& remote,
                                      int64_t ts_ns) noexcept {
   int slot = 0;
-  while (slot < kMaxOpen && conns_[slot].open) ++slot;
-  if (slot == kMaxOpen) return -1;
-  Conn& c = conns_[slot];
+  const int max_open = static_cast<int>(conns_.size());
+  while (slot < max_open && conns_[static_cast<std::size_t>(slot)].open) ++slot;
+  if (slot == max_open) return -1;
+  Conn& c = conns_[static_cast<std::size_t>(slot)];
   c.v6 = local.ss_family == AF_INET6;
   if (c.v6) {
     const auto& l = reinterpret_cast<const sockaddr_in6&>(local);
@@ -108,8 +109,8 @@ int SessionRecorder::open_connection(const sockaddr_storage& local, const sockad
 }
 
 void SessionRecorder::bytes(int slot, bool to_server, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept {
-  if (slot < 0 || slot >= kMaxOpen || !conns_[slot].open) return;
-  Conn& c = conns_[slot];
+  if (slot < 0 || static_cast<std::size_t>(slot) >= conns_.size() || !conns_[static_cast<std::size_t>(slot)].open) return;
+  Conn& c = conns_[static_cast<std::size_t>(slot)];
   while (len > 0) {
     const std::size_t n = len < kMaxSegment ? len : kMaxSegment;
     segment(c, to_server, kPsh | kAck, data, n, ts_ns);
@@ -120,8 +121,8 @@ void SessionRecorder::bytes(int slot, bool to_server, const uint8_t* data, std::
 }
 
 void SessionRecorder::close_connection(int slot, int64_t ts_ns) noexcept {
-  if (slot < 0 || slot >= kMaxOpen || !conns_[slot].open) return;
-  Conn& c = conns_[slot];
+  if (slot < 0 || static_cast<std::size_t>(slot) >= conns_.size() || !conns_[static_cast<std::size_t>(slot)].open) return;
+  Conn& c = conns_[static_cast<std::size_t>(slot)];
   segment(c, false, kFin | kAck, nullptr, 0, ts_ns);
   ++c.seq_from_server;
   segment(c, true, kFin | kAck, nullptr, 0, ts_ns);

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tp::feed {
 
@@ -25,15 +26,15 @@ class SessionRecorder {
  public:
   // Creates (truncates) `path` and writes the section and interface headers. Throws
   // std::runtime_error naming the path.
-  explicit SessionRecorder(const std::string& path);
+  // `max_open`: connections that may be open at once (two per live connection: make-before-break).
+  explicit SessionRecorder(const std::string& path, std::size_t max_open = 4);
   ~SessionRecorder();
   SessionRecorder(const SessionRecorder&) = delete;
   SessionRecorder& operator=(const SessionRecorder&) = delete;
 
   // A new TCP connection between `local` (us) and `remote` (the venue), both AF_INET or AF_INET6.
-  // Returns its slot for the calls below; up to kMaxOpen may be open at once (make-before-break
-  // holds two); -1 when none is free (that connection is not recorded).
-  static constexpr int kMaxOpen = 4;
+  // Returns its slot for the calls below; -1 when `max_open` are open already (that connection is
+  // not recorded).
   int open_connection(const sockaddr_storage& local, const sockaddr_storage& remote, int64_t ts_ns) noexcept;
   // Bytes we sent (to_server) or received on connection `slot`, in order, after TLS.
   void bytes(int slot, bool to_server, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept;
@@ -64,7 +65,7 @@ class SessionRecorder {
   std::FILE* file_ = nullptr;
   std::unique_ptr<char[]> buffer_;
   bool failed_ = false;
-  Conn conns_[kMaxOpen];
+  std::vector<Conn> conns_;  // sized at construction
   uint32_t connections_ = 0;
 };
 

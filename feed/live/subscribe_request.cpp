@@ -1,6 +1,8 @@
 #include "feed/live/subscribe_request.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cstddef>
 
 namespace tp::feed {
 namespace {
@@ -45,6 +47,28 @@ std::vector<std::string> binance_stream_names(const std::vector<std::string>& sy
     lower.reserve(sym.size());
     for (const char c : sym) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     for (const auto& st : streams) out.push_back(lower + "@" + st);
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> binance_streams_per_connection(const std::vector<std::string>& symbols,
+                                                                   const std::vector<std::string>& streams,
+                                                                   std::size_t per_connection) {
+  std::vector<std::vector<std::string>> out;
+  if (symbols.empty() || streams.empty()) return out;
+  // Whole symbols per connection: at most this many fit.
+  const std::size_t fit = std::max<std::size_t>(per_connection / streams.size(), 1);
+  const std::size_t connections = (symbols.size() + fit - 1) / fit;
+  // Near-equal shares: the first `symbols % connections` connections take one symbol more.
+  const std::size_t base = symbols.size() / connections;
+  const std::size_t extra = symbols.size() % connections;
+  std::size_t at = 0;
+  for (std::size_t c = 0; c < connections; ++c) {
+    const std::size_t n = base + (c < extra ? 1 : 0);
+    const std::vector<std::string> share(symbols.begin() + static_cast<std::ptrdiff_t>(at),
+                                         symbols.begin() + static_cast<std::ptrdiff_t>(at + n));
+    out.push_back(binance_stream_names(share, streams));
+    at += n;
   }
   return out;
 }

@@ -312,5 +312,88 @@ TEST(Live, ServerShutdownSwitchesMakeBeforeBreak) {
   EXPECT_EQ(testing::decision_lines(read_file(dir2 / "rj.jsonl")), testing::decision_lines(s.journal));
 }
 
+// SPEC 10.7: more streams than one connection holds (Binance: 1024) are spread over several
+// connections. 600 symbols x 3 streams = 1800 streams: two connections of 300 symbols. The venue
+// sends each connection only its symbols' messages (--only-subscribed); the engine gets every
+// message once, from the connection that subscribed it, and the recording holds both
+// connections and replays to the same messages and decisions.
+std::string many_symbols_config(const TempDir& dir, const std::string& url) {
+  // The recording's symbols: two in the first share, two in the second.
+  std::string text = "[venue]\nformat = \"binance\"\n";
+  auto symbol = [&](const std::string& name) {
+    text.append("[[symbols]]\nname = \"").append(name).append("\"\nlot_step = \"0.01\"\n");
+  };
+  symbol("BLZETH");
+  symbol("LRCBTC");
+  for (int i = 0; i < 596; ++i) symbol(std::string("FILLER").append(std::to_string(i)).append("USDT"));
+  symbol("NKNUSDT");
+  symbol("RUNEEUR");
+  text += "[[positions]]\nsymbol = \"NKNUSDT\"\nqty = \"1000\"\nentry_price = \"0.30\"\n";
+  text.append("[live]\nurl = \"").append(url).append("\"\nstreams = [\"bookTicker\", \"trade\", \"depth@100ms\"]\n");
+  text += "reconnect_min_ms = 20\nreconnect_max_ms = 200\nstale_after_ms = 5000\n";
+  const std::string path = dir / "many.toml";
+  write_file(path, text);
+  return path;
+}
+
+TEST(Live, StreamsBeyondOneConnectionsLimitAreSpreadOverSeveral) {
+  const std::string messages = std::string(TP_SOURCE_DIR) + "/tests/data/binance/cryptofeed_binance_spot_20211012.txt";
+  const std::size_t recorded = split_lines(read_file(messages)).size();
+  TempDir dir;
+  WsMarketServer server({"--messages", messages, "--only-subscribed", "--rate", "2000", "--record", dir / "client.txt"});
+  const std::string cfg = many_symbols_config(dir, server.url("/stream"));
+  const Session s = run_live(dir, cfg, "--mode deterministic --record " + dir / "rec.pcapng", "1.5");
+  ASSERT_EQ(s.cli.status, 0) << s.cli.output;
+  EXPECT_EQ(s.report["live"]["connections"], 2) << s.report["live"].dump();
+  EXPECT_EQ(s.report["live"]["connects"], 2) << s.report["live"].dump();
+  EXPECT_EQ(s.report["live"]["reconnects"], 0) << s.report["live"].dump();
+  EXPECT_EQ(s.report["messages"]["by_type"]["subscription_ack"], 2);
+
+  // Two subscribe requests of 900 streams each; together every stream exactly once.
+  const auto requests = split_lines(read_file(dir / "client.txt"));
+  ASSERT_EQ(requests.size(), 2u);
+  std::set<std::string> all;
+  for (const auto& r : requests) {
+    const auto params = nlohmann::json::parse(r)["params"];
+    EXPECT_EQ(params.size(), 900u);
+    for (const auto& p : params) EXPECT_TRUE(all.insert(p.get<std::string>()).second) << p;
+  }
+  EXPECT_EQ(all.size(), 1800u);
+  EXPECT_EQ(all.count("blzeth@trade") + all.count("nknusdt@depth@100ms"), 2u);
+
+  // Each message once (each symbol lives on one connection), the journal complete.
+  EXPECT_EQ(count_data(s.messages), recorded);
+  expect_complete_journal(s.journal);
+
+  const auto r = run_tickpipe("replay " + dir / "rec.pcapng" + " -c " + cfg + " --journal " + dir / "rj.jsonl" +
+                              " --dump-messages " + dir / "rd.txt");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_file(dir / "rd.txt"), read_file(dir / "d.txt"));
+  EXPECT_EQ(testing::decision_lines(read_file(dir / "rj.jsonl")), testing::decision_lines(s.journal));
+}
+
+// A drop on one of the connections: that one reconnects and resubscribes its own share; the
+// other goes on untouched.
+TEST(Live, ADropOnOneOfSeveralConnectionsReconnectsOnlyThatOne) {
+  const std::string messages = std::string(TP_SOURCE_DIR) + "/tests/data/binance/cryptofeed_binance_spot_20211012.txt";
+  const std::size_t recorded = split_lines(read_file(messages)).size();
+  TempDir dir;
+  WsMarketServer server({"--messages", messages, "--only-subscribed", "--fault", "drop", "--fault-after", "100",
+                         "--record", dir / "client.txt", "--log-connections", dir / "conns.txt"});
+  const Session s = run_live(dir, many_symbols_config(dir, server.url("/stream")), "", "2");
+  ASSERT_EQ(s.cli.status, 0) << s.cli.output;
+  EXPECT_EQ(s.report["live"]["connections"], 2) << s.report["live"].dump();
+  EXPECT_EQ(s.report["live"]["connects"], 3) << s.report["live"].dump();
+  EXPECT_EQ(s.report["live"]["reconnects"], 1) << s.report["live"].dump();
+  EXPECT_EQ(s.report["live"]["disconnects"], 1) << s.report["live"].dump();
+  // The first connection (the server's connection 1) resubscribed its own share, the same request.
+  const auto requests = split_lines(read_file(dir / "client.txt"));
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[2], requests[0]);
+  EXPECT_NE(requests[1], requests[0]);
+  EXPECT_GE(count_data(s.messages), recorded);
+  expect_complete_journal(s.journal);
+}
+
 }  // namespace
 }  // namespace tp

@@ -127,6 +127,47 @@ TEST(SubscribeRequest, BinanceAndCoinbaseAsTheSpecSays) {
   EXPECT_EQ(coinbase_subscribe({"A\"B"}, {"ticker"}), R"({"type":"subscribe","product_ids":["A\"B"],"channels":["ticker"]})");
 }
 
+// SPEC 10.7: at most 1024 streams on one connection; more are spread over as few connections as
+// hold them, a symbol's streams together, the shares near-equal.
+TEST(SubscribeRequest, BinanceStreamsAreSpreadOverConnectionsOfAtMost1024) {
+  auto symbols = [](std::size_t n) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string name = "S";
+      name.append(std::to_string(i));
+      out.push_back(name);
+    }
+    return out;
+  };
+  EXPECT_TRUE(binance_streams_per_connection({}, {"trade"}).empty());
+  const auto one = binance_streams_per_connection(symbols(512), {"bookTicker", "trade"});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].size(), 1024u);
+  const auto two = binance_streams_per_connection(symbols(513), {"bookTicker", "trade"});
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].size(), 514u);  // 257 symbols
+  EXPECT_EQ(two[1].size(), 512u);  // 256 symbols
+  EXPECT_EQ(two[0][512], "s256@bookTicker");
+  EXPECT_EQ(two[1][0], "s257@bookTicker");
+  EXPECT_EQ(two[1][1], "s257@trade");
+  // The config's largest: 4096 symbols x 5 streams; 204 whole symbols fit one connection: 21.
+  const auto most = binance_streams_per_connection(symbols(4096), {"bookTicker", "trade", "aggTrade", "depth", "depth@100ms"});
+  ASSERT_EQ(most.size(), 21u);
+  std::size_t total = 0;
+  for (const auto& c : most) {
+    EXPECT_LE(c.size(), 1024u);
+    EXPECT_EQ(c.size() % 5, 0u);
+    total += c.size();
+  }
+  EXPECT_EQ(total, 20480u);
+  // A small per-connection limit: every stream appears once, in config order.
+  const auto small = binance_streams_per_connection(symbols(7), {"trade"}, 3);
+  ASSERT_EQ(small.size(), 3u);
+  std::vector<std::string> flat;
+  for (const auto& c : small) flat.insert(flat.end(), c.begin(), c.end());
+  EXPECT_EQ(flat, binance_stream_names(symbols(7), {"trade"}));
+}
+
 TEST(WsUrl, ParsesWhatAVenueGivesAndRefusesTheRest) {
   std::string why;
   auto u = parse_ws_url("wss://stream.binance.com:9443/stream", why);

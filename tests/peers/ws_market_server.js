@@ -37,6 +37,7 @@ const USAGE = `usage: ws_market_server.js [options]
   --no-strip-prefix        send every line as it is
   --venue binance|coinbase|none   how the subscribe request is answered (default binance)
   --stream-on-connect      start the messages at once instead of after the client's first text message
+  --only-subscribed        send a connection only the messages of the symbols it subscribed (Binance params)
   --rate N                 data messages per second (default 0: as fast as the socket takes them)
   --repeat K               play the file K times (default 1; 0: until the server stops)
   --record FILE            append every text message a client sends, one per line
@@ -61,7 +62,7 @@ function parseArgs(argv) {
     port: 0, tls: null, deflate: false, messages: null, strip: 'auto', venue: 'binance', streamOnConnect: false,
     rate: 0, repeat: 1, record: null, pingMs: 0, pongTimeoutMs: 60000, fault: null, faultAfter: 10,
     faultEvery: false, oversizedBytes: 20 * 1024 * 1024, shutdownGraceMs: 10000, logConnections: null,
-    maxSeconds: 300,
+    maxSeconds: 300, onlySubscribed: false,
   };
   const int = (name, v, min = 0) => {
     if (v === undefined || !/^[0-9]+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v)))
@@ -89,6 +90,7 @@ function parseArgs(argv) {
       case '--no-strip-prefix': o.strip = 'no'; break;
       case '--venue': o.venue = val(); if (!['binance', 'coinbase', 'none'].includes(o.venue)) die(`unknown venue ${o.venue}`); break;
       case '--stream-on-connect': o.streamOnConnect = true; break;
+      case '--only-subscribed': o.onlySubscribed = true; break;
       case '--rate': {
         const v = val();
         if (!/^[0-9]+(\.[0-9]+)?$/.test(v)) die(`--rate needs a number >= 0, got ${JSON.stringify(v)}`);
@@ -144,6 +146,17 @@ function loadMessages(path) {
 }
 
 const messages = loadMessages(opt.messages);
+// --only-subscribed: each message's symbol, lower case ("s", or "data.s" in a combined stream), or
+// null when it has none (those are sent to every connection).
+const messageSymbols = opt.onlySubscribed ? messages.map((m) => {
+  try {
+    const j = JSON.parse(m.toString('utf8'));
+    const s = (j && typeof j.s === 'string') ? j.s : (j && j.data && typeof j.data.s === 'string' ? j.data.s : null);
+    return s === null ? null : s.toLowerCase();
+  } catch (e) {
+    return null;
+  }
+}) : null;
 const totalData = opt.repeat === 0 ? Infinity : messages.length * opt.repeat;
 
 // ---- logging -------------------------------------------------------------------------------------
@@ -280,7 +293,7 @@ server.on('upgrade', (req, socket, head) => {
 function onOpen(ws, n, socket) {
   const deflate = ws.extensions.split(',').includes('permessage-deflate');  // ws 8: the names, comma-joined
   const c = {
-    n, ws, socket, sent: 0, streaming: false, stopped: false, pingsStopped: false, fired: false, timers: [], pumpTimer: null,
+    n, ws, socket, sent: 0, symbols: new Set(), streaming: false, stopped: false, pingsStopped: false, fired: false, timers: [], pumpTimer: null,
     pending: new Map(), pingSeq: 0, faulty: faultHits(n),
   };
   conns.add(c);
@@ -294,6 +307,13 @@ function onOpen(ws, n, socket) {
     const text = data.toString('utf8');
     record(text);
     logEvent({ event: 'message', n, text });
+    if (opt.onlySubscribed) {
+      try {
+        const j = JSON.parse(text);
+        if (j && j.method === 'SUBSCRIBE' && Array.isArray(j.params))
+          j.params.forEach((p) => { if (typeof p === 'string') c.symbols.add(p.split('@')[0]); });
+      } catch (e) { /* not JSON: nothing subscribed */ }
+    }
     const ack = ackFor(text);
     const first = !c.streaming;
     c.streaming = true;
@@ -406,8 +426,13 @@ function pump(c) {
       schedulePump(c, 0);
       return;
     }
-    const msg = messages[c.sent % messages.length];
+    const index = c.sent % messages.length;
+    const msg = messages[index];
     ++c.sent;
+    if (messageSymbols !== null && messageSymbols[index] !== null && !c.symbols.has(messageSymbols[index])) {
+      if (c.faultAt >= 0 && c.sent === c.faultAt) return fireFault(c);  // faults count skipped messages too
+      continue;
+    }
     if (c.faultAt >= 0 && c.sent === c.faultAt) {
       // The fault comes once this message is written out (the callback), so the client has all K.
       ws.send(msg, { binary: false }, () => fireFault(c));
