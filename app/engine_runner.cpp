@@ -4,12 +4,17 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <thread>
 
+#include "app/engine_ops.hpp"
 #include "core/journal/journal.hpp"
+#include "core/telemetry/event_log.hpp"
+#include "core/telemetry/stage_heartbeat.hpp"
+#include "core/telemetry/strategy_telemetry.hpp"
 #include "core/threads/process_signals.hpp"
 #include "core/threads/rings.hpp"
 #include "core/strategy/strategy.hpp"
@@ -47,6 +52,12 @@ feed::DecoderOptions decoder_options(const FeedConfig& f, bool stamp_packets) {
   return o;
 }
 
+LogLevel log_level_of(const OpsConfig& ops) {
+  LogLevel l = LogLevel::Info;
+  parse_log_level(ops.log_level, l);
+  return l;
+}
+
 // Everything a run owns, built before any stage starts (all allocation happens here).
 struct Pipeline {
   const Config& cfg;
@@ -71,6 +82,17 @@ struct Pipeline {
   Gateway gateway;
   Strategy strategy;
   JournalWriter journal;
+  // Operations (ops/): each stage's heartbeat, the strategy's published figures, the event log.
+  StageHeartbeats heartbeats;
+  std::unique_ptr<StrategyTelemetry> telemetry;
+  EventLog log;
+  bool log_records = false;  // journal records an operator cares about also go to the log
+  bool log_post = false;     // ... queued (the journal is drained on the feed thread: deterministic)
+  // The kill switch: the caller's control queue, or one fed by SIGUSR1/SIGUSR2 (and /admin).
+  std::unique_ptr<ControlQueue> own_control;
+  ControlQueue* control;
+  // Declared last: stopped and destroyed before everything it reads.
+  std::unique_ptr<OpsRuntime> ops;
 
   Pipeline(const Config& c, const ReplayOptions& opt, JournalResume resume)
       : cfg(c),
@@ -80,7 +102,8 @@ struct Pipeline {
         gateway(c.risk, venue, *ring_b, *ring_c, c.threads.gateway_wait),
         strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true,
                  opt.mode == ReplayMode::Deterministic ? SettleFn{&gateway, &drain_gateway} : SettleFn{}),
-        journal(opt.journal_path, symbols, c.journal.fsync, std::move(resume)) {
+        journal(opt.journal_path, symbols, c.journal.fsync, std::move(resume)),
+        log(log_level_of(c.ops)) {
     const auto max_msg = static_cast<std::size_t>(c.feed.max_message_bytes);
     if (c.venue_format == VenueFormat::Coinbase)
       coinbase = std::make_unique<feed::CoinbaseNormalizer>(symbols, norm_stats, max_msg);
@@ -90,6 +113,11 @@ struct Pipeline {
       overlap = std::make_unique<feed::OverlapFilter>(symbols.size());
     strategy.set_latency(opt.latency);
     gateway.set_latency(opt.latency);
+    control = opt.control;
+    if (control == nullptr) {
+      own_control = std::make_unique<ControlQueue>(/*process_signals=*/true);
+      control = own_control.get();
+    }
     if (opt.mode == ReplayMode::Threaded) {
       if (c.threads.gateway_wait == WaitKind::Blocking) strategy.set_gateway_wake(&gateway_wake);
       if (c.threads.strategy_wait == WaitKind::Blocking) gateway.set_strategy_wake(&strategy_wake);
@@ -101,6 +129,23 @@ struct Pipeline {
     if (!decoder.open(path, err)) throw RunError("cannot read capture '" + path + "': " + err);
   }
 
+  // The operations side (ops/): the monitor thread, and the HTTP endpoint when the config has
+  // [ops]. Started before any output is written, so an endpoint that cannot listen changes nothing.
+  void start_ops(const ReplayOptions& opt) {
+    telemetry = std::make_unique<StrategyTelemetry>(symbols.size());
+    strategy.set_telemetry(telemetry.get());
+    log_records = true;
+    log_post = opt.mode == ReplayMode::Deterministic;
+    EngineParts parts{cfg,         symbols,     *telemetry,  norm_stats, gateway.stats(), overlap.get(),
+                      opt.latency, *ring_a,     *ring_b,     *ring_c,    *ring_d,         journal,
+                      heartbeats,  *control,    log};
+    try {
+      ops = std::make_unique<OpsRuntime>(parts);
+    } catch (const std::runtime_error& e) {
+      throw RunError(e.what());
+    }
+  }
+
   // Everything is checked and the first capture is open: the outputs take their place (nothing
   // that existed was changed before this point).
   void start(const ReplayOptions& opt) {
@@ -110,7 +155,10 @@ struct Pipeline {
 
   void drain_journal() {
     JournalRecord r;
-    while (ring_d->try_pop(r)) journal.write(r);
+    while (ring_d->try_pop(r)) {
+      journal.write(r);
+      if (log_records) log_journal_record(log, r, symbols, log_post);
+    }
   }
 };
 
@@ -148,10 +196,11 @@ const std::atomic<int>& stop_flag_of(const ReplayOptions& opt) {
   return opt.stop != nullptr ? *opt.stop : process_signals::stop_flag();
 }
 
-feed::ReplayPacer pacer_of(const ReplayOptions& opt) {
+feed::ReplayPacer pacer_of(const ReplayOptions& opt, StageHeartbeat& feed_heartbeat) {
   feed::ReplayPacer pacer =
       opt.packet_rate > 0 ? feed::ReplayPacer::fixed_rate(opt.packet_rate) : feed::ReplayPacer(opt.speed);
   pacer.set_cancel(&stop_flag_of(opt));
+  pacer.set_heartbeat(&feed_heartbeat);
   return pacer;
 }
 
@@ -197,6 +246,7 @@ struct CaptureSource {
   Pipeline& p;
   const std::vector<std::string>& captures;  // the first is open already (run_replay opens it)
   feed::CaptureDecoder& bytes() noexcept { return p.decoder; }
+  const feed::LiveFeedGroup* live_group() const noexcept { return nullptr; }
   const feed::DecodeStats& decode_stats() const noexcept { return p.decoder.stats(); }
   template <typename Stage, typename KeepGoing>
   void drive(Stage& stage, const std::atomic<int>& stop, KeepGoing&& keep_going) {
@@ -216,6 +266,7 @@ struct LiveSource {
   double duration_seconds;          // 0: until stopped
   const feed::DecodeStats& stats;    // the connection's framing counters
   feed::LiveFeedGroup& bytes() noexcept { return feed; }
+  const feed::LiveFeedGroup* live_group() const noexcept { return &feed; }
   const feed::DecodeStats& decode_stats() const noexcept { return stats; }
   template <typename Stage, typename KeepGoing>
   void drive(Stage& stage, const std::atomic<int>& stop, KeepGoing&& keep_going) {
@@ -254,21 +305,59 @@ uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, Source& source, 
   CommandPoll commands{p, control, journaled};
   DirectSink sink{p, commands};
   using Bytes = std::remove_reference_t<decltype(source.bytes())>;
-  feed::FeedStage<Normalizer, DirectSink, Bytes> stage(source.bytes(), normalizer, p.dump.get(), sink, pacer_of(opt),
+  feed::FeedStage<Normalizer, DirectSink, Bytes> stage(source.bytes(), normalizer, p.dump.get(), sink, pacer_of(opt, p.heartbeats[Stage::Feed]),
                                                        opt.latency);
   stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
   stage.set_overlap_filter(p.overlap.get());
-  // A journal failure stops the run; the caller reports it.
-  source.drive(stage, stop_flag_of(opt), [&]() noexcept { return !p.journal.failed(); });
+  // A journal failure stops the run; the caller reports it. One thread runs every stage: its
+  // heartbeat is the feed's.
+  StageHeartbeat& beat = p.heartbeats[Stage::Feed];
+  beat.present.store(1, std::memory_order_relaxed);
+  source.drive(stage, stop_flag_of(opt), [&]() noexcept {
+    beat.beat();
+    p.strategy.publish_if_due();
+    return !p.journal.failed();
+  });
   commands();
   if (opt.cancel_open_at_end) p.strategy.cancel_open_orders();
   p.strategy.send_end_of_data();
   p.gateway.drain();
   p.strategy.drain_exec();
   p.strategy.checkpoint();
+  p.strategy.publish();
   p.drain_journal();
   return stage.events();
 }
+
+// A test hook (tests/app/ops_test.cpp): TICKPIPE_TEST_STALL=<stage>:<after>:<ms> makes that stage
+// of a threaded run sleep `ms` once, after `after` times round its loop, so the monitor's stall
+// detection can be tested on the real binary. Read once, before the stages start.
+struct StallHook {
+  int stage = -1;  // a Stage, or -1: off
+  uint64_t after = 0;
+  int64_t ms = 0;
+  bool fired = false;
+  static StallHook from_environment() {
+    StallHook h;
+    const char* v = std::getenv("TICKPIPE_TEST_STALL");
+    if (v == nullptr) return h;
+    const std::string text(v);
+    const std::size_t a = text.find(':');
+    const std::size_t b = a == std::string::npos ? a : text.find(':', a + 1);
+    if (b == std::string::npos) return h;
+    for (std::size_t i = 0; i < kStageCount; ++i)
+      if (text.compare(0, a, kStageNames[i]) == 0) h.stage = static_cast<int>(i);
+    h.after = std::strtoull(text.c_str() + a + 1, nullptr, 10);
+    h.ms = std::strtoll(text.c_str() + b + 1, nullptr, 10);
+    return h;
+  }
+  // Called by stage `s` each time round its loop.
+  void at(Stage s, uint64_t& count) noexcept {
+    if (stage != static_cast<int>(s) || fired || ++count < after) return;
+    fired = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+};
 
 template <typename Normalizer, typename Source>
 uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const ReplayOptions& opt,
@@ -284,8 +373,17 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
   const std::atomic<int>& stop = stop_flag_of(opt);
   EventCount* strategy_wake = tc.strategy_wait == WaitKind::Blocking ? &p.strategy_wake : nullptr;
 
+  // Each stage hook is touched by its own thread only.
+  StallHook strategy_hook = StallHook::from_environment();
+  StallHook gateway_hook = strategy_hook;
+  StallHook feed_hook = strategy_hook;
+  StallHook journal_hook = strategy_hook;
+
   std::thread strategy = stage_thread([&] {
     place_thread("tp-strategy", tc.strategy_cpu, tc.sched_fifo_priority, warnings, warn_mu);
+    StageHeartbeat& beat = p.heartbeats[Stage::Strategy];
+    beat.present.store(1, std::memory_order_relaxed);
+    uint64_t loops = 0;
     Waiter w(tc.strategy_wait, strategy_wake);
     // A blocked strategy sleeps until the feed or the gateway has something for it.
     auto has_work = [&]() noexcept {
@@ -295,12 +393,16 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
     bool eod_sent = false;
     uint32_t since_poll = 0;
     for (;;) {
+      beat.beat();
+      strategy_hook.at(Stage::Strategy, loops);
       if (p.ring_a->try_pop(ev)) {
         // Operator commands are taken between events, every kControlPollEvents events and
         // whenever the ring is empty, so a burst of market data cannot delay the kill switch long.
+        // The figures for operators are published at the same points (at most once a ms).
         if (++since_poll == kControlPollEvents) {
           since_poll = 0;
           p.strategy.poll_control(control);
+          p.strategy.publish_if_due();
         }
         p.strategy.on_market(ev);
         w.reset();
@@ -308,6 +410,7 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
       }
       p.strategy.poll_control(control);
       p.strategy.drain_exec();
+      p.strategy.publish_if_due();
       // feed_done is read before the final emptiness check so no event published before it
       // can be missed.
       if (feed_done.load(std::memory_order_acquire) && p.ring_a->empty()) {
@@ -324,13 +427,19 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
       w.idle_until(has_work);
     }
     p.strategy.checkpoint();
+    p.strategy.publish();
     strategy_done.store(true, std::memory_order_release);
   });
 
   std::thread gateway = stage_thread([&] {
     place_thread("tp-gateway", tc.gateway_cpu, tc.sched_fifo_priority, warnings, warn_mu);
     Waiter w(tc.gateway_wait, tc.gateway_wait == WaitKind::Blocking ? &p.gateway_wake : nullptr);
+    StageHeartbeat& beat = p.heartbeats[Stage::Gateway];
+    beat.present.store(1, std::memory_order_relaxed);
+    uint64_t loops = 0;
     while (!p.gateway.end_of_data()) {
+      beat.beat();
+      gateway_hook.at(Stage::Gateway, loops);
       if (p.gateway.drain() != 0) {
         w.reset();
       } else {
@@ -345,12 +454,19 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
     place_thread("tp-feed", tc.feed_cpu, tc.sched_fifo_priority, warnings, warn_mu);
     RingSink sink{*p.ring_a, tc.feed_wait, strategy_wake};
     using Bytes = std::remove_reference_t<decltype(source.bytes())>;
-    feed::FeedStage<Normalizer, RingSink, Bytes> stage(source.bytes(), normalizer, p.dump.get(), sink, pacer_of(opt),
+    feed::FeedStage<Normalizer, RingSink, Bytes> stage(source.bytes(), normalizer, p.dump.get(), sink, pacer_of(opt, p.heartbeats[Stage::Feed]),
                                                        opt.latency);
     stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
     stage.set_overlap_filter(p.overlap.get());
+    StageHeartbeat& beat = p.heartbeats[Stage::Feed];
+    beat.present.store(1, std::memory_order_relaxed);
+    uint64_t loops = 0;
     try {
-      source.drive(stage, stop, []() noexcept { return true; });
+      source.drive(stage, stop, [&]() noexcept {
+        beat.beat();
+        feed_hook.at(Stage::Feed, loops);
+        return true;
+      });
     } catch (const std::exception& e) {
       feed_error = e.what();
     }
@@ -361,7 +477,12 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
 
   // The calling thread is the journal writer (the monitor role): off the hot path, it sleeps
   // between batches and flushes each batch to the kernel.
+  StageHeartbeat& journal_beat = p.heartbeats[Stage::Journal];
+  journal_beat.present.store(1, std::memory_order_relaxed);
+  uint64_t journal_loops = 0;
   for (;;) {
+    journal_beat.beat();
+    journal_hook.at(Stage::Journal, journal_loops);
     const bool done = strategy_done.load(std::memory_order_acquire);
     p.drain_journal();
     p.journal.flush();
@@ -410,12 +531,10 @@ template <typename Source>
 RunReport run_on(Pipeline& pl, Source& source, const ReplayOptions& opt, const std::vector<JournaledCommand>& journaled) {
   Pipeline* p = &pl;
   RunReport rep;
-  // The kill switch: the caller's control queue, or one fed by SIGUSR1/SIGUSR2.
-  std::unique_ptr<ControlQueue> own_control;
-  ControlQueue* control = opt.control;
-  if (control == nullptr) {
-    own_control = std::make_unique<ControlQueue>(/*process_signals=*/true);
-    control = own_control.get();
+  ControlQueue* control = p->control;
+  if (p->ops) {
+    p->ops->attach_source(&source.decode_stats(), source.live_group());
+    p->ops->running();
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto run = [&](auto& normalizer) {
@@ -424,6 +543,7 @@ RunReport run_on(Pipeline& pl, Source& source, const ReplayOptions& opt, const s
                : run_threaded(*p, normalizer, source, opt, *control, rep.warnings);
   };
   rep.events = p->coinbase ? run(*p->coinbase) : run(*p->binance);
+  if (p->ops) p->ops->stopping();
   if (opt.probe.stages_done != nullptr) opt.probe.stages_done(opt.probe.ctx);
   rep.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0) {
@@ -487,11 +607,14 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   auto p = std::make_unique<Pipeline>(cfg, opt, std::move(resume));
   // A bad first capture fails here, before any output replaces what was there.
   p->open_capture(opt.captures.front());
+  // [ops] in a paced replay (SPEC 12): an as-fast-as-possible replay is over before anyone looks.
+  if (cfg.ops.present && (opt.speed > 0 || opt.packet_rate > 0)) p->start_ops(opt);
   if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0)
     throw StoppedBeforeStart(process_signals::signal_name(sig) + " before the run started: nothing was changed");
   p->start(opt);
   CaptureSource source{*p, opt.captures};
   RunReport rep = run_on(*p, source, opt, journaled);
+  if (p->ops) p->ops->stop();
   rep.captures = opt.captures;
   return rep;
 }
@@ -516,7 +639,6 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
   // A server that accepts and then says nothing during the upgrade is silent like any other.
   lo.connect_timeout_ms = static_cast<int>(std::min<int64_t>(cfg.live.stale_after_ms, 10'000));
   lo.busy_poll = opt.mode == ReplayMode::Threaded && cfg.threads.feed_wait == WaitKind::BusySpin;
-  lo.stamp_packets = opt.latency != nullptr;
   const std::vector<std::string> names = cfg.symbol_names();
   // The subscribe messages of each connection: Coinbase takes every product on one; Binance at
   // most 1024 streams on one, so more are spread over several connections (SPEC 10.7).
@@ -530,7 +652,18 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
 
   ReplayOptions run_opt = opt;
   run_opt.cancel_open_at_end = true;
+  // A live session always measures its stages (a few TSC reads per event): /metrics shows them.
+  std::unique_ptr<PipelineLatency> own_latency;
+  if (run_opt.latency == nullptr) {
+    TscClock::init();
+    own_latency = std::make_unique<PipelineLatency>();
+    run_opt.latency = own_latency.get();
+  }
+  lo.stamp_packets = true;
   auto p = std::make_unique<Pipeline>(cfg, run_opt, JournalResume{});
+  p->start_ops(run_opt);
+  lo.log = &p->log;
+  lo.heartbeat = &p->heartbeats[Stage::Feed];
   if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0)
     throw StoppedBeforeStart(process_signals::signal_name(sig) + " before the session started: nothing was changed");
   p->start(opt);
@@ -542,6 +675,13 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
   feed::LiveFeedGroup feed(lo, subscribe, tls.get(), &decode_stats);
   std::atomic<int> duration_over{0};
   LiveSource source{feed, &duration_over, live.duration_seconds, decode_stats};
+  // The endpoint reads the feed's counters: it stops before they go, even on an exception.
+  struct StopOps {
+    Pipeline& p;
+    ~StopOps() {
+      if (p.ops) p.ops->stop();
+    }
+  } stop_ops{*p};
   RunReport rep = run_on(*p, source, run_opt, {});
   if (recorder && !recorder->close()) throw RunError("cannot write --record '" + live.record_path + "'");
   rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0, feed.size()};

@@ -12,6 +12,10 @@
 #include "core/types/printable.hpp"
 
 namespace tp {
+
+// A Counter in a JSON report is its number (found by ADL).
+void to_json(nlohmann::json& j, const Counter& c) { j = c.load(); }
+
 namespace {
 
 std::string utc_time(int64_t ns) {

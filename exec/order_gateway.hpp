@@ -28,14 +28,14 @@ constexpr std::string_view reject_counter_name(RejectReason r) noexcept {
 }
 
 struct GatewayStats {
-  uint64_t orders = 0;          // order messages received
-  uint64_t accepted = 0;        // passed the pre-trade checks and went to the venue
-  uint64_t rejected = 0;        // failed a pre-trade check (by reason: rejects)
-  uint64_t venue_rejected = 0;  // accepted, then rejected by the venue (rejects[Venue])
-  uint64_t fills = 0;           // Fill reports (each partial fill counts)
-  uint64_t cancel_requests = 0; // Cancel messages received
-  uint64_t cancelled = 0;       // Cancel reports (orders cancelled at the venue)
-  uint64_t cancel_unknown = 0;  // cancels that found no open order at the venue on arrival
+  Counter orders = 0;          // order messages received
+  Counter accepted = 0;        // passed the pre-trade checks and went to the venue
+  Counter rejected = 0;        // failed a pre-trade check (by reason: rejects)
+  Counter venue_rejected = 0;  // accepted, then rejected by the venue (rejects[Venue])
+  Counter fills = 0;           // Fill reports (each partial fill counts)
+  Counter cancel_requests = 0; // Cancel messages received
+  Counter cancelled = 0;       // Cancel reports (orders cancelled at the venue)
+  Counter cancel_unknown = 0;  // cancels that found no open order at the venue on arrival
   RejectCounters rejects;       // every Reject report by reason, pre-trade and venue
 };
 

@@ -30,7 +30,7 @@ inline constexpr std::size_t kMaxMessageTypes = 16;
 // Per-type message counters. Index i counts messages of the type names()[i]; the normalizer passes
 // an enum of its own (any enum whose values are 0..names().size()-1) or a plain index.
 struct MessageTypeCounters {
-  std::array<uint64_t, kMaxMessageTypes> values{};
+  std::array<Counter, kMaxMessageTypes> values{};
 
   // `names` must have static storage duration and at most kMaxMessageTypes entries. Set once, by the
   // normalizer's constructor, before any message is counted.

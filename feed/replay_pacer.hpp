@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <thread>
 
+#include "core/telemetry/stage_heartbeat.hpp"
+
 namespace tp::feed {
 
 class ReplayPacer {
@@ -31,6 +33,8 @@ class ReplayPacer {
   // A wait ends early once `*cancel` is non-zero (a stop request): the engine must stop at the next
   // event even when the capture's next message is minutes away. Null: never.
   void set_cancel(const std::atomic<int>* cancel) noexcept { cancel_ = cancel; }
+  // A long wait is not a stall: the feed stage's heartbeat beats through it. Null: none.
+  void set_heartbeat(StageHeartbeat* hb) noexcept { heartbeat_ = hb; }
 
   bool active() const noexcept { return factor_ > 0 || interval_ns_ > 0; }
   bool per_packet() const noexcept { return interval_ns_ > 0; }
@@ -70,6 +74,7 @@ class ReplayPacer {
   void wait_until(int64_t now, int64_t due) const noexcept {
     for (int64_t t = now; t < due; t = now_ns()) {
       if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed) != 0) return;
+      if (heartbeat_ != nullptr) heartbeat_->beat();
       const int64_t left = due - t;
       if (left > kSleepThresholdNs) {
         const int64_t nap = left - kSpinNs < kMaxNapNs ? left - kSpinNs : kMaxNapNs;
@@ -93,6 +98,7 @@ class ReplayPacer {
   int64_t first_capture_ns_ = -1;
   int64_t start_wall_ns_ = 0;
   const std::atomic<int>* cancel_ = nullptr;
+  StageHeartbeat* heartbeat_ = nullptr;
 };
 
 }  // namespace tp::feed

@@ -12,6 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   tshark
   nodejs node-ws openssl
+  libcpp-httplib-dev libsystemd-dev prometheus
 )
 
 missing=()

@@ -1,5 +1,7 @@
 #include "core/config/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -206,7 +208,7 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
   Config cfg;
   const Reader top(src, root, "");
   top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "stop_loss", "trailing_stop",
-            "feed", "journal", "threads", "live", "exec"});
+            "feed", "journal", "threads", "live", "exec", "ops"});
 
   if (const toml::table* t = top.table("venue")) {
     const Reader r(src, *t, "venue");
@@ -503,6 +505,38 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     if (lc.reconnect_max_ms < lc.reconnect_min_ms)
       fail(src, r.node("reconnect_max_ms") ? r.node("reconnect_max_ms") : r.node("reconnect_min_ms"),
            "key 'live.reconnect_max_ms' must not be below 'live.reconnect_min_ms'");
+  }
+
+  if (const toml::table* t = top.table("ops")) {
+    const Reader r(src, *t, "ops");
+    r.only({"listen", "admin_token_env", "stall_after_ms", "log_level"});
+    OpsConfig& oc = cfg.ops;
+    oc.present = true;
+    if (auto v = r.string("listen")) {
+      // host:port, the host an IPv4 address literal (the endpoint binds exactly there).
+      const std::size_t colon = v->rfind(':');
+      in_addr addr{};
+      const std::string host = colon == std::string::npos ? std::string() : v->substr(0, colon);
+      const std::string port = colon == std::string::npos ? std::string() : v->substr(colon + 1);
+      const bool port_ok = !port.empty() && port.size() <= 5 &&
+                           std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                           std::stoul(port) <= 65535;
+      if (host.empty() || inet_pton(AF_INET, host.c_str(), &addr) != 1 || !port_ok)
+        fail(src, r.node("listen"),
+             "key 'ops.listen' = \"" + *v + "\" must be an IPv4 address and a port, e.g. \"127.0.0.1:9464\" (port 0: any free port)");
+      oc.listen_host = host;
+      oc.listen_port = static_cast<uint16_t>(std::stoul(port));
+    }
+    if (auto v = r.string("admin_token_env")) oc.admin_token_env = *v;
+    if (auto v = r.integer("stall_after_ms")) {
+      if (*v < 10 || *v > 3'600'000) fail(src, r.node("stall_after_ms"), "key 'ops.stall_after_ms' must be between 10 and 3600000");
+      oc.stall_after_ms = *v;
+    }
+    if (auto v = r.string("log_level")) {
+      if (*v != "debug" && *v != "info" && *v != "warn" && *v != "error")
+        fail(src, r.node("log_level"), "key 'ops.log_level' = \"" + *v + "\" must be \"debug\", \"info\", \"warn\" or \"error\"");
+      oc.log_level = *v;
+    }
   }
 
   if (const toml::table* t = top.table("exec")) {

@@ -152,6 +152,16 @@ struct LiveConfig {
   int64_t reconnect_max_ms = 30000;
 };
 
+// The operations endpoint (SPEC §12): health, metrics, state and admin over HTTP, off the hot path.
+struct OpsConfig {
+  bool present = false;                 // an [ops] table was given
+  std::string listen_host = "127.0.0.1";  // an IPv4 address literal
+  uint16_t listen_port = 9464;          // 0: the kernel picks (logged as event=ops_listening)
+  std::string admin_token_env = "TICKPIPE_ADMIN_TOKEN";  // "" or an unset variable: admin is off
+  int64_t stall_after_ms = 1000;        // a stage whose heartbeat stands still this long has stalled
+  std::string log_level = "info";       // debug | info | warn | error
+};
+
 // Where orders go (SPEC §10, §11).
 enum class ExecVenue : uint8_t { Sim, Fix };
 
@@ -174,6 +184,7 @@ struct Config {
   JournalConfig journal;
   ThreadsConfig threads;
   LiveConfig live;
+  OpsConfig ops;
   ExecConfig exec;
 
   std::vector<std::string> symbol_names() const;

@@ -15,6 +15,7 @@
 
 #include "core/config/config.hpp"
 #include "core/types/control_command.hpp"
+#include "core/types/counters.hpp"
 #include "core/types/orders.hpp"
 #include "core/threads/process_signals.hpp"
 #include "core/types/symbol_table.hpp"
@@ -163,7 +164,7 @@ class JournalWriter {
   int fd_ = -1;
   bool started_ = false;
   bool truncate_at_start_ = false;  // written in place: cut to resume_.keep_bytes (0) at start()
-  uint64_t records_ = 0;
+  Counter records_ = 0;  // read by /metrics while the journal thread writes
   std::string error_;
   bool mismatch_ = false;
   JournalFlushHook hook_;

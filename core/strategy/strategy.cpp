@@ -1,5 +1,7 @@
 #include "core/strategy/strategy.hpp"
 
+#include "core/timing/wall_clock.hpp"
+
 namespace tp {
 namespace {
 
@@ -56,7 +58,71 @@ void Strategy::refresh_unrealized(SymbolId id) noexcept {
   if (total_equity_peak_ - total_equity_ > total_max_drawdown_) total_max_drawdown_ = total_equity_peak_ - total_equity_;
 }
 
+void Strategy::set_telemetry(StrategyTelemetry* t) noexcept {
+  telemetry_ = t;
+  if (t == nullptr) return;
+  dirty_.assign(book_.size(), 0);
+  dirty_list_.clear();
+  dirty_list_.reserve(book_.size());
+  for (SymbolId id = 0; id < book_.size(); ++id) mark_changed(id);
+  orders_dirty_ = true;
+  publish_interval_ticks_ = static_cast<uint64_t>(1e6 * TscClock::ticks_per_ns());  // 1 ms
+  publish();
+}
+
+void Strategy::publish() noexcept {
+  if (telemetry_ == nullptr) return;
+  for (const SymbolId id : dirty_list_) {
+    SymbolFigures f;
+    f.position = book_[id];
+    f.mark = book_.mark(id);
+    f.unrealized = book_.unrealized(id);
+    f.last_top_recv_ns = last_top_recv_ns_[id];
+    const SymbolStrategyStats& st = stats_[id];
+    f.orders = st.orders;
+    f.rejects = st.rejects;
+    f.stale_episodes = st.stale_episodes;
+    f.profit_takes = st.profit_takes;
+    telemetry_->symbol(id).write(f);
+    dirty_[id] = 0;
+  }
+  dirty_list_.clear();
+  if (orders_dirty_) {
+    // Only after an order was sent or ended: the scan stops at the last open order.
+    OpenOrdersFigures o;
+    o.total = open_orders_;
+    uint64_t seen = 0;
+    for (std::size_t i = 0; i < orders_.size() && seen < open_orders_; ++i) {
+      const OrderSlot& slot = orders_[i];
+      if (!slot.live) continue;
+      ++seen;
+      if (o.shown == kPublishedOpenOrders) continue;
+      o.orders[o.shown++] = OpenOrderFigures{slot.client_order_id, slot.qty,    slot.filled, slot.symbol_id,
+                                             slot.side,            slot.reason, slot.level,  slot.cancel_sent};
+    }
+    telemetry_->open_orders().write(o);
+    orders_dirty_ = false;
+  }
+  StrategyTotals t;
+  t.published_wall_ns = realtime_ns();
+  t.clock_ns = clock_ns_;
+  t.last_receive_ns = last_recv_ns_;
+  t.stale_after_ns = stale_after_ns_;
+  t.day_pnl = risk_.day_pnl();
+  t.max_drawdown = total_max_drawdown_;
+  t.market_events = events_;
+  t.fills = fills_;
+  t.fills_overtaken = fills_overtaken_;
+  t.open_orders = open_orders_;
+  t.state_changes = state_changes_;
+  t.state = state_;
+  t.state_reason = state_reason_;
+  t.state_ever_changed = state_changes_ != 0;
+  telemetry_->totals().write(t);
+}
+
 void Strategy::on_market(const MarketEvent& ev) noexcept {
+  mark_changed(ev.symbol_id);
   if (latency_ == nullptr || ev.tsc_bytes == 0) [[likely]] {
     handle_market(ev);
     return;
@@ -181,6 +247,7 @@ void Strategy::set_state(TradingState to, StateReason why) noexcept {
   if (history_.size() < kMaxStateHistory) history_.push_back({clock_ns_, state_, to, why});
   ++state_changes_;
   state_ = to;
+  state_reason_ = why;
   // The gateway gates every later order on the new state.
   GatewayMsg m;
   m.kind = GatewayMsgKind::State;
@@ -199,6 +266,7 @@ void Strategy::cancel_open(bool reducing_too) noexcept {
     m.cancel = CancelRequest{s.client_order_id, clock_ns_};
     to_gateway(m);
     s.cancel_sent = true;
+    orders_dirty_ = true;
     sent = true;
   }
   if (sent) after_send();
@@ -275,6 +343,7 @@ void Strategy::evaluate_rules(SymbolId id) noexcept {
 }
 
 void Strategy::send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderReason reason, uint8_t level) noexcept {
+  mark_changed(id);
   const uint64_t coid = next_order_id_++;
   const Position& p = book_[id];
   const bool reduces = p.qty != 0 && ((p.qty > 0) == (side == Side::Sell)) && qty <= abs_fixed(p.qty);
@@ -312,6 +381,7 @@ void Strategy::send_order(SymbolId id, Side side, Fixed qty, Fixed touch, OrderR
   slot = OrderSlot{coid, qty, 0, id, side, reason, level, reduces, true, false};
   ++in_flight_[id];
   ++open_orders_;
+  orders_dirty_ = true;
 
   GatewayMsg m;
   m.kind = GatewayMsgKind::Order;
@@ -351,6 +421,8 @@ void Strategy::on_exec(const ExecReport& r) noexcept {
   OrderSlot& slot = orders_[r.client_order_id & (kMaxLiveOrders - 1)];
   if (!slot.live || slot.client_order_id != r.client_order_id) return;  // not ours: nothing to apply
   const SymbolId id = slot.symbol_id;
+  mark_changed(id);
+  orders_dirty_ = true;
 
   if (r.kind == ExecKind::Fill) {
     // The venue filled at a market event with time r.ts_ns; a strategy whose clock is already past

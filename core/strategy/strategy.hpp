@@ -26,6 +26,7 @@
 #include "core/strategy/stop_loss.hpp"
 #include "core/types/symbol_table.hpp"
 #include "core/strategy/trailing_stop.hpp"
+#include "core/telemetry/strategy_telemetry.hpp"
 
 namespace tp {
 
@@ -79,6 +80,21 @@ class Strategy {
   // The gateway sleeps on `wake` when its ring is empty (WaitKind::Blocking): notified after every
   // message the strategy sends it. Null (the default): the gateway polls.
   void set_gateway_wake(EventCount* wake) noexcept { gateway_wake_ = wake; }
+
+  // Publishes the figures operators read (ops/: /state, /metrics, /health) into `t`, at most once
+  // a millisecond from publish_if_due(); null (the default): nothing is published. Set before the
+  // first event; `t` must have a Seqlock per symbol.
+  void set_telemetry(StrategyTelemetry* t) noexcept;
+  // Between market events: publishes what changed if a millisecond has passed since the last time
+  // (one clock read otherwise). publish(): now, whatever the time (at the end of a run).
+  void publish_if_due() noexcept {
+    if (telemetry_ == nullptr) return;
+    const uint64_t now = tsc_now();
+    if (now - last_publish_tsc_ < publish_interval_ticks_) return;
+    last_publish_tsc_ = now;
+    publish();
+  }
+  void publish() noexcept;
 
   // Applies every execution report currently in ring C.
   void drain_exec() noexcept;
@@ -160,6 +176,13 @@ class Strategy {
   void on_entry_book_top(const MarketEvent& ev) noexcept;
   Fixed reducing_in_flight(SymbolId id) const noexcept;
   void journal(const JournalRecord& r) noexcept { push_wait(journal_, r, wait_); }
+  // A symbol whose figures changed since the last publish (no allocation: the list has a slot for
+  // every symbol and holds each at most once).
+  void mark_changed(SymbolId id) noexcept {
+    if (telemetry_ == nullptr || id >= dirty_.size() || dirty_[id] != 0) return;
+    dirty_[id] = 1;
+    dirty_list_.push_back(id);
+  }
   void to_gateway(const GatewayMsg& m) noexcept { push_wait(to_gateway_, m, wait_, gateway_wake_); }
 
   GatewayRing& to_gateway_;
@@ -211,6 +234,14 @@ class Strategy {
   PipelineLatency* latency_ = nullptr;
   EventCount* gateway_wake_ = nullptr;
   uint32_t origin_stamp_ = 0;  // t0 of the event being handled, for the orders it causes; 0: none
+  StateReason state_reason_ = StateReason::Operator;
+  // Telemetry (set_telemetry): what changed since the last publish, and when that was.
+  StrategyTelemetry* telemetry_ = nullptr;
+  std::vector<uint8_t> dirty_;
+  std::vector<SymbolId> dirty_list_;
+  bool orders_dirty_ = true;
+  uint64_t last_publish_tsc_ = 0;
+  uint64_t publish_interval_ticks_ = 0;
 };
 
 }  // namespace tp

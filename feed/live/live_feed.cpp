@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <string_view>
 #include <utility>
@@ -30,30 +29,47 @@ void LiveFeed::schedule_retry() noexcept {
   const int64_t wait = jitter(rng_);
   next_attempt_ms_ = monotonic_ms() + wait;
   backoff_ms_ = std::min(backoff_ms_ * 2, options_.reconnect_max_ms);
-  if (options_.log) std::fprintf(stderr, "tickpipe: %s: reconnecting in %lld ms\n", options_.log_name.c_str(), static_cast<long long>(wait));
+  LogFields f = fields();
+  log(LogLevel::Info, "feed_reconnect_scheduled", f.add("in_ms", wait));
+}
+
+LogFields LiveFeed::fields() const noexcept {
+  LogFields f;
+  f.add("conn", options_.connection_index);
+  f.add("host", options_.connection.url.host);
+  f.add("port", static_cast<unsigned>(options_.connection.url.port));
+  return f;
+}
+
+void LiveFeed::log(LogLevel level, const char* event, const LogFields& fields) noexcept {
+  if (options_.log != nullptr) options_.log->post(level, event, fields);
 }
 
 void LiveFeed::log_lost(const char* why) noexcept {
-  if (options_.log) std::fprintf(stderr, "tickpipe: %s: connection lost: %s\n", options_.log_name.c_str(), why);
+  LogFields f = fields();
+  log(LogLevel::Warn, "feed_disconnected", f.add("reason", why));
 }
 
 bool LiveFeed::attempt(WsConnection& c) noexcept {
   try {
+    if (options_.heartbeat != nullptr) options_.heartbeat->set_waiting(true);
     const WsConnectResult r = c.connect(options_.connect_timeout_ms);
+    if (options_.heartbeat != nullptr) options_.heartbeat->set_waiting(false);
     stats_.last_http_status = r.http_status;
     if (!r.ok) {
       ++stats_.connect_failures;
       if (r.http_status != 0 && r.http_status != 101) ++stats_.refused_upgrades;
       last_error_ = r.error;
       last_error_ms_ = monotonic_ms();
-      if (options_.log) std::fprintf(stderr, "tickpipe: %s: %s\n", options_.log_name.c_str(), r.error.c_str());
+      LogFields f = fields();
+      f.add("http_status", r.http_status).add("error", r.error);
+      log(r.certificate_error ? LogLevel::Error : LogLevel::Warn, "feed_connect_failed", f);
       if (r.certificate_error) fatal_ = r.error;
       return false;
     }
     ++stats_.connects;
-    if (options_.log)
-      std::fprintf(stderr, "tickpipe: %s: connected to %s:%u (connection %llu)\n", options_.log_name.c_str(), options_.connection.url.host.c_str(),
-                   static_cast<unsigned>(options_.connection.url.port), static_cast<unsigned long long>(stats_.connects));
+    LogFields f = fields();
+    log(LogLevel::Info, "feed_connected", f.add("connects", stats_.connects.load()).add("deflate", c.extensions().deflate));
     last_ping_ms_ = monotonic_ms();
     for (const std::string& m : options_.subscribe) {
       if (!c.send_text(m)) {
@@ -80,6 +96,7 @@ void LiveFeed::on_message(void* self, const Message& m) noexcept {
   if (m.size >= sizeof kShutdown - 1 && m.data[1] == '"' && m.data[2] == 'e' &&
       std::memcmp(m.data, kShutdown, sizeof kShutdown - 1) == 0) {
     ++f->stats_.server_shutdowns;
+    f->log(LogLevel::Info, "feed_server_shutdown", f->fields());
     f->rotate_ = true;
   }
   // A subscription's acknowledgement is not data: a new connection has flowed once data arrives.
@@ -92,7 +109,7 @@ void LiveFeed::on_message(void* self, const Message& m) noexcept {
 
 void LiveFeed::start_rotation() noexcept {
   if (monotonic_ms() < next_try_ms_) return;
-  if (options_.log) std::fprintf(stderr, "tickpipe: %s: opening a new connection before the planned close\n", options_.log_name.c_str());
+  log(LogLevel::Info, "feed_rotation_started", fields());
   if (!attempt(*next_)) {
     // The old connection still delivers: try again after the backoff, no data is lost meanwhile.
     std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
@@ -102,6 +119,14 @@ void LiveFeed::start_rotation() noexcept {
 }
 
 bool LiveFeed::step_with(MessageFn out) noexcept {
+  const bool ok = step_once(out);
+  // For /health and /metrics: whether the connection we trade on is up (one relaxed store).
+  const uint64_t up = active_->open() ? 1 : 0;
+  if (stats_.connections_open.load() != up) stats_.connections_open = up;
+  return ok;
+}
+
+bool LiveFeed::step_once(MessageFn out) noexcept {
   if (!fatal_.empty()) return false;
   out_ = out;
   const MessageFn mine{this, &LiveFeed::on_message};
@@ -145,7 +170,7 @@ bool LiveFeed::step_with(MessageFn out) noexcept {
       active_since_ms_ = monotonic_ms();
       rotate_ = false;
       ++stats_.rotations;
-      if (options_.log) std::fprintf(stderr, "tickpipe: %s: switched to the new connection\n", options_.log_name.c_str());
+      log(LogLevel::Info, "feed_rotated", fields());
       return true;
     }
   }

@@ -20,6 +20,9 @@
 #include <vector>
 
 #include "core/timing/tsc_clock.hpp"
+#include "core/types/counters.hpp"
+#include "core/telemetry/event_log.hpp"
+#include "core/telemetry/stage_heartbeat.hpp"
 #include "feed/live/ws_connection.hpp"
 
 namespace tp::feed {
@@ -36,22 +39,27 @@ struct LiveFeedOptions {
   bool busy_poll = false;
   bool stamp_packets = false;          // read the TSC at every read (latency stamp t0)
   SessionRecorder* recorder = nullptr; // --record: every byte of every connection; null: none
-  bool log = true;                     // one stderr line per connect, failure and loss
-  std::string log_name = "live";       // the log's tag ("live", or "live 2/3" in a LiveFeedGroup)
+  // One line per connect, failure, loss and switch, posted from the feed thread (EventLog::post:
+  // no system call here); null: none.
+  EventLog* log = nullptr;
+  int connection_index = 1;            // which of the session's connections this is (LiveFeedGroup)
+  // Marked waiting while a connect runs, so the monitor reports the feed down, not stalled.
+  StageHeartbeat* heartbeat = nullptr;
   // A connection older than this is replaced make-before-break (Binance: 24 h; we switch early).
   int64_t rotate_after_ms = 23LL * 3600 * 1000 + 30 * 60 * 1000;
 };
 
 struct LiveFeedStats {
-  uint64_t connects = 0;              // connections that completed the upgrade
-  uint64_t connect_failures = 0;      // attempts that did not (refused, reset, timed out, TLS)
-  uint64_t refused_upgrades = 0;      // of those: the server answered the upgrade with an HTTP error
-  uint64_t disconnects = 0;           // open connections that ended
-  uint64_t silence_timeouts = 0;      // of those: no byte for stale_after_ms
-  uint64_t subscribe_messages = 0;    // subscribe requests sent
-  uint64_t pings_sent = 0;            // our pings after a third of stale_after_ms without a byte
-  uint64_t server_shutdowns = 0;      // planned closes the venue announced (serverShutdown)
-  uint64_t rotations = 0;             // make-before-break switches to a new connection
+  Counter connects = 0;              // connections that completed the upgrade
+  Counter connect_failures = 0;      // attempts that did not (refused, reset, timed out, TLS)
+  Counter refused_upgrades = 0;      // of those: the server answered the upgrade with an HTTP error
+  Counter disconnects = 0;           // open connections that ended
+  Counter silence_timeouts = 0;      // of those: no byte for stale_after_ms
+  Counter subscribe_messages = 0;    // subscribe requests sent
+  Counter pings_sent = 0;            // our pings after a third of stale_after_ms without a byte
+  Counter server_shutdowns = 0;      // planned closes the venue announced (serverShutdown)
+  Counter rotations = 0;             // make-before-break switches to a new connection
+  Counter connections_open = 0;    // 0 or 1 per connection: its data connection is up now
   int last_http_status = 0;
 };
 
@@ -86,10 +94,13 @@ class LiveFeed {
  private:
   // Connects and subscribes `c`; false when it failed (counted, logged, and the retry scheduled).
   bool attempt(WsConnection& c) noexcept;
+  bool step_once(MessageFn out) noexcept;
   void start_rotation() noexcept;
   static void on_message(void* self, const Message& m) noexcept;
   void schedule_retry() noexcept;
   void log_lost(const char* why) noexcept;
+  LogFields fields() const noexcept;  // conn, host, port: the start of every line
+  void log(LogLevel level, const char* event, const LogFields& fields) noexcept;
 
   LiveFeedOptions options_;
   WsConnection a_;

@@ -13,11 +13,9 @@ LiveFeedGroup::LiveFeedGroup(const LiveFeedOptions& options,
   for (std::size_t i = 0; i < n; ++i) {
     LiveFeedOptions o = options;
     o.subscribe = subscribe_per_connection[i];
-    if (n > 1) {
-      // The group waits for all members at once; a member must not sleep on its own socket.
-      o.busy_poll = true;
-      o.log_name = "live " + std::to_string(i + 1) + "/" + std::to_string(n);
-    }
+    o.connection_index = static_cast<int>(i + 1);
+    // The group waits for all members at once; a member must not sleep on its own socket.
+    if (n > 1) o.busy_poll = true;
     feeds_.push_back(std::make_unique<LiveFeed>(o, tls, stats));
   }
   current_ = feeds_.front().get();
@@ -66,6 +64,7 @@ LiveFeedStats LiveFeedGroup::stats() const noexcept {
     t.pings_sent += s.pings_sent;
     t.server_shutdowns += s.server_shutdowns;
     t.rotations += s.rotations;
+    t.connections_open += s.connections_open;
     if (s.last_http_status != 0) t.last_http_status = s.last_http_status;
   }
   return t;

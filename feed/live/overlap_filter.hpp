@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+
+#include "core/types/counters.hpp"
 #include <vector>
 
 #include "core/types/events.hpp"
@@ -35,7 +37,7 @@ class OverlapFilter {
  private:
   std::vector<uint64_t> last_book_;
   std::vector<uint64_t> last_trade_;
-  uint64_t dropped_ = 0;
+  Counter dropped_ = 0;  // read by /metrics while the feed runs
 };
 
 }  // namespace tp::feed

@@ -509,7 +509,7 @@ Outcome outcome_of(BinanceNormalizer& norm, NormalizerStats& stats, std::string_
   std::memset(static_cast<void*>(&o.ev), 0, sizeof o.ev);
   o.event = norm.normalize(m.msg(), o.ev);
   o.clock_only = norm.clock_only_ts_ns();
-  o.by_type = stats.by_type.values;
+  for (std::size_t t = 0; t < o.by_type.size(); ++t) o.by_type[t] = stats.by_type.values[t];
   for (std::size_t r = 0; r < kDropReasonCount; ++r) o.drops[r] = stats.drops[static_cast<DropReason>(r)];
   return o;
 }

@@ -38,6 +38,8 @@ const USAGE = `usage: ws_market_server.js [options]
   --venue binance|coinbase|none   how the subscribe request is answered (default binance)
   --stream-on-connect      start the messages at once instead of after the client's first text message
   --only-subscribed        send a connection only the messages of the symbols it subscribed (Binance params)
+  --pause-after K          after K data messages, send no data for --pause-ms (pings go on), then go on
+  --pause-ms N             the pause (default 3000)
   --rate N                 data messages per second (default 0: as fast as the socket takes them)
   --repeat K               play the file K times (default 1; 0: until the server stops)
   --record FILE            append every text message a client sends, one per line
@@ -62,7 +64,7 @@ function parseArgs(argv) {
     port: 0, tls: null, deflate: false, messages: null, strip: 'auto', venue: 'binance', streamOnConnect: false,
     rate: 0, repeat: 1, record: null, pingMs: 0, pongTimeoutMs: 60000, fault: null, faultAfter: 10,
     faultEvery: false, oversizedBytes: 20 * 1024 * 1024, shutdownGraceMs: 10000, logConnections: null,
-    maxSeconds: 300, onlySubscribed: false,
+    maxSeconds: 300, onlySubscribed: false, pauseAfter: 0, pauseMs: 3000,
   };
   const int = (name, v, min = 0) => {
     if (v === undefined || !/^[0-9]+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v)))
@@ -91,6 +93,8 @@ function parseArgs(argv) {
       case '--venue': o.venue = val(); if (!['binance', 'coinbase', 'none'].includes(o.venue)) die(`unknown venue ${o.venue}`); break;
       case '--stream-on-connect': o.streamOnConnect = true; break;
       case '--only-subscribed': o.onlySubscribed = true; break;
+      case '--pause-after': o.pauseAfter = int(a, val(), 1); break;
+      case '--pause-ms': o.pauseMs = int(a, val()); break;
       case '--rate': {
         const v = val();
         if (!/^[0-9]+(\.[0-9]+)?$/.test(v)) die(`--rate needs a number >= 0, got ${JSON.stringify(v)}`);
@@ -410,6 +414,14 @@ function pump(c) {
     if (c.stopped || ws.readyState !== ws.OPEN) return;
     if (c.sent >= totalData) return;  // done: idle, connection stays open
     if (c.faultAt >= 0 && c.sent >= c.faultAt) return;  // the fault takes over (from the send callback)
+    if (opt.pauseAfter > 0 && c.sent === opt.pauseAfter && !c.paused) {
+      // The venue goes quiet for a while on an open connection (its pings go on), then resumes.
+      c.paused = true;
+      c.startedAt += opt.pauseMs;  // --rate pacing resumes where it stopped
+      logEvent({ event: 'pause', n: c.n, ms: opt.pauseMs });
+      schedulePump(c, opt.pauseMs);
+      return;
+    }
     if (opt.rate > 0) {
       const due = c.startedAt + (c.sent * 1000) / opt.rate;
       const wait = due - Date.now();

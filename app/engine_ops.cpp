@@ -1,0 +1,371 @@
+#include "app/engine_ops.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/timing/wall_clock.hpp"
+#include "core/types/decimal.hpp"
+
+namespace tp {
+
+using nlohmann::json;
+
+EngineOps::EngineOps(const EngineParts& parts) : p_(parts), start_wall_ns_(realtime_ns()) {}
+
+int64_t EngineOps::receive_now_ns(const StrategyTotals& t) const noexcept {
+  const int64_t wall = realtime_ns();
+  if (live_session_.load(std::memory_order_acquire) || t.published_wall_ns == 0) return wall;
+  return t.last_receive_ns + (wall - t.published_wall_ns);
+}
+
+ops::HealthFacts EngineOps::health_facts() const {
+  ops::HealthFacts f;
+  const StrategyTotals t = p_.strategy.totals().read();
+  f.started = t.market_events > 0;
+  f.stopping = stopping_.load(std::memory_order_acquire);
+  f.state = trading_state_name(t.state);
+  if (t.state_ever_changed) f.state_reason = state_reason_name(t.state_reason);
+  if (t.stale_after_ns > 0) {
+    const int64_t now = receive_now_ns(t);
+    for (SymbolId id = 0; id < p_.symbols.size(); ++id) {
+      const SymbolFigures s = p_.strategy.symbol(id).read();
+      if (s.last_top_recv_ns == 0 || now - s.last_top_recv_ns <= t.stale_after_ns) continue;
+      f.stale.push_back({std::string(p_.symbols.name(id)), (now - s.last_top_recv_ns) / 1'000'000});
+    }
+  }
+  if (const feed::LiveFeedGroup* live = this->live(); live != nullptr) {
+    const feed::LiveFeedStats ls = live->stats();
+    f.has_feed_connections = true;
+    f.feed_connections = live->size();
+    f.feed_connections_open = ls.connections_open;
+  }
+  return f;
+}
+
+namespace {
+
+// Decode counters that mean bytes or messages were lost (the rest describe traffic).
+bool is_loss(feed::DecodeCounter c) {
+  using C = feed::DecodeCounter;
+  switch (c) {
+    case C::truncated_packet: case C::truncated_file: case C::corrupt_file: case C::unsupported_link_type:
+    case C::malformed_packet: case C::ipv6_extension_unsupported: case C::ip_fragment_dropped:
+    case C::tcp_connection_limit: case C::tcp_gap: case C::ws_bad_handshake: case C::ws_protocol_error:
+    case C::ws_message_too_big: case C::ws_inflate_error: case C::ws_resync_impossible: case C::ws_truncated_at_end:
+      return true;
+    default:
+      return false;
+  }
+}
+
+double fixed_to_double(Fixed v) { return static_cast<double>(v) / 1e8; }
+
+}  // namespace
+
+void EngineOps::metrics(ops::PrometheusText& out) const {
+  using feed::DecodeCounter;
+  const StrategyTotals t = p_.strategy.totals().read();
+  const feed::DecodeStats* decode = this->decode();
+
+  out.gauge("tickpipe_start_time_seconds", "When this engine started, in seconds since the Unix epoch.");
+  out.sample(static_cast<double>(start_wall_ns_) / 1e9);
+
+  out.counter("tickpipe_feed_messages_total", "Venue messages normalized, by message type.");
+  const auto names = p_.normalizer.by_type.names();
+  for (std::size_t i = 0; i < names.size(); ++i) out.sample({{"type", names[i]}}, p_.normalizer.by_type[i]);
+
+  out.counter("tickpipe_feed_dropped_total", "Messages or bytes the feed lost or refused, by reason.");
+  for (std::size_t i = 0; i < feed::kDropReasonCount; ++i)
+    out.sample({{"reason", feed::kDropReasonNames[i]}}, p_.normalizer.drops[static_cast<feed::DropReason>(i)]);
+  if (decode != nullptr) {
+    for (std::size_t i = 0; i < feed::kDecodeCounterCount; ++i) {
+      const auto c = static_cast<DecodeCounter>(i);
+      if (is_loss(c)) out.sample({{"reason", feed::decode_counter_name(c)}}, (*decode)[c]);
+    }
+  }
+  if (p_.overlap != nullptr) out.sample({{"reason", "overlap_duplicate"}}, p_.overlap->dropped());
+
+  if (decode != nullptr) {
+    out.counter("tickpipe_feed_decoder_total", "Framing and transport events of the feed's decoder, by counter.");
+    for (std::size_t i = 0; i < feed::kDecodeCounterCount; ++i) {
+      const auto c = static_cast<DecodeCounter>(i);
+      if (!is_loss(c) && c != DecodeCounter::bytes && c != DecodeCounter::packets)
+        out.sample({{"counter", feed::decode_counter_name(c)}}, (*decode)[c]);
+    }
+    out.counter("tickpipe_feed_packets_total", "Packets (capture) or socket reads (live) the feed decoded.");
+    out.sample((*decode)[DecodeCounter::packets]);
+    out.counter("tickpipe_feed_bytes_total", "Bytes the feed decoded.");
+    out.sample((*decode)[DecodeCounter::bytes]);
+  }
+
+  if (const feed::LiveFeedGroup* live = this->live(); live != nullptr) {
+    const feed::LiveFeedStats ls = live->stats();
+    const uint64_t conns = live->size();
+    out.gauge("tickpipe_feed_connections", "WebSocket connections the subscription is spread over.");
+    out.sample(conns);
+    out.gauge("tickpipe_feed_connections_open", "Of those, connected now.");
+    out.sample(ls.connections_open.load());
+    out.counter("tickpipe_feed_connects_total", "Connections that completed the WebSocket upgrade.");
+    out.sample(ls.connects.load());
+    out.counter("tickpipe_feed_reconnects_total", "Connects beyond the first of each connection.");
+    out.sample(ls.connects > conns ? ls.connects - conns : uint64_t{0});
+    out.counter("tickpipe_feed_disconnects_total", "Open connections that ended.");
+    out.sample(ls.disconnects.load());
+    out.counter("tickpipe_feed_connect_failures_total", "Connection attempts that failed.");
+    out.sample(ls.connect_failures.load());
+    out.counter("tickpipe_feed_silence_timeouts_total", "Connections dropped for silence (live.stale_after_ms).");
+    out.sample(ls.silence_timeouts.load());
+  }
+
+  out.counter("tickpipe_market_events_total", "Market events the strategy processed.");
+  out.sample(t.market_events);
+  out.gauge("tickpipe_trading_state", "1 for the current trading state (SPEC 5), 0 for the others.");
+  for (const TradingState s : {TradingState::Active, TradingState::Reducing, TradingState::Halted})
+    out.sample({{"state", trading_state_name(s)}}, uint64_t{t.state == s ? 1u : 0u});
+  out.gauge("tickpipe_day_pnl", "Day P&L in the quote currency (SPEC 5).");
+  out.sample(fixed_to_double(t.day_pnl));
+  out.gauge("tickpipe_open_orders", "Orders sent and not yet finished.");
+  out.sample(t.open_orders);
+
+  out.counter("tickpipe_orders_total", "Orders the gateway received from the strategy.");
+  out.sample(p_.gateway.orders.load());
+  out.counter("tickpipe_fills_total", "Fill reports (each partial fill counts).");
+  out.sample(p_.gateway.fills.load());
+  out.counter("tickpipe_rejects_total", "Rejected orders, by reason (pre-trade checks and the venue).");
+  for (std::size_t i = 1; i < kRejectReasonCount; ++i)  // 0 is "none", never counted
+    out.sample({{"reason", kRejectReasonNames[i]}}, p_.gateway.rejects.values[i].load());
+
+  // Per symbol, from the strategy's snapshots.
+  std::vector<SymbolFigures> figs(p_.symbols.size());
+  for (SymbolId id = 0; id < p_.symbols.size(); ++id) figs[id] = p_.strategy.symbol(id).read();
+  const int64_t now = receive_now_ns(t);
+  auto per_symbol = [&](auto&& value) {
+    for (SymbolId id = 0; id < p_.symbols.size(); ++id) value(std::string_view(p_.symbols.name(id)), figs[id]);
+  };
+  out.gauge("tickpipe_position_quantity", "Signed position in the base asset (long > 0).");
+  per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, fixed_to_double(f.position.qty)); });
+  out.gauge("tickpipe_realized_pnl", "Realized P&L less fees, in the quote currency.");
+  per_symbol([&](std::string_view n, const SymbolFigures& f) {
+    out.sample({{"symbol", n}}, fixed_to_double(f.position.realized - f.position.fees));
+  });
+  out.gauge("tickpipe_unrealized_pnl", "Unrealized P&L at the mark, in the quote currency.");
+  per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, fixed_to_double(f.unrealized)); });
+  out.gauge("tickpipe_mark_price", "The price positions are marked at (0 before the first).");
+  per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, fixed_to_double(f.mark)); });
+  out.gauge("tickpipe_symbol_stale", "1 while the symbol has had no book top for live.stale_after_ms (SPEC 10.5).");
+  per_symbol([&](std::string_view n, const SymbolFigures& f) {
+    const bool stale = t.stale_after_ns > 0 && f.last_top_recv_ns != 0 && now - f.last_top_recv_ns > t.stale_after_ns;
+    out.sample({{"symbol", n}}, uint64_t{stale ? 1u : 0u});
+  });
+  out.counter("tickpipe_stale_episodes_total", "Times a book top ended a stale spell of the symbol.");
+  per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, f.stale_episodes); });
+  out.counter("tickpipe_symbol_orders_total", "Orders the strategy sent for the symbol.");
+  per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, f.orders); });
+  out.counter("tickpipe_symbol_fills_total", "Fills applied to the symbol's position.");
+  per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, f.position.fills); });
+
+  out.gauge("tickpipe_ring_occupancy", "Messages waiting in each ring between the stages.");
+  out.sample({{"ring", "market_events"}}, uint64_t{p_.ring_a.size()});
+  out.sample({{"ring", "orders"}}, uint64_t{p_.ring_b.size()});
+  out.sample({{"ring", "exec_reports"}}, uint64_t{p_.ring_c.size()});
+  out.sample({{"ring", "journal"}}, uint64_t{p_.ring_d.size()});
+  out.gauge("tickpipe_ring_capacity", "Each ring's capacity.");
+  out.sample({{"ring", "market_events"}}, uint64_t{EventRing::capacity()});
+  out.sample({{"ring", "orders"}}, uint64_t{GatewayRing::capacity()});
+  out.sample({{"ring", "exec_reports"}}, uint64_t{ExecRing::capacity()});
+  out.sample({{"ring", "journal"}}, uint64_t{JournalRing::capacity()});
+
+  out.counter("tickpipe_journal_records_total", "Records written to the journal.");
+  out.sample(p_.journal.records());
+
+  if (p_.latency != nullptr) {
+    out.histogram("tickpipe_stage_latency_seconds",
+                  "Per-stage latency: decode (bytes to event), to_strategy, strategy, to_gateway, gateway, and"
+                  " tick_to_trade (bytes to order handed to the venue).");
+    const std::pair<const char*, const LatencyHistogram*> stages[] = {
+        {"decode", &p_.latency->decode},         {"to_strategy", &p_.latency->to_strategy},
+        {"strategy", &p_.latency->strategy},     {"to_gateway", &p_.latency->to_gateway},
+        {"gateway", &p_.latency->gateway},       {"tick_to_trade", &p_.latency->tick_to_trade}};
+    for (const auto& [name, h] : stages) out.histogram_sample({{"stage", name}}, h->snapshot());
+  }
+}
+
+std::string EngineOps::state_json() const {
+  const StrategyTotals t = p_.strategy.totals().read();
+  const int64_t now = receive_now_ns(t);
+  json j;
+  j["state"] = trading_state_name(t.state);
+  j["state_reason"] = t.state_ever_changed ? json(state_reason_name(t.state_reason)) : json(nullptr);
+  j["day_pnl"] = to_string_fixed(t.day_pnl);
+  j["max_drawdown"] = to_string_fixed(t.max_drawdown);
+  j["engine_clock_ns"] = t.clock_ns;
+  j["last_receive_ns"] = t.last_receive_ns;
+  j["published_ns"] = t.published_wall_ns;
+  j["market_events"] = t.market_events;
+  j["fills"] = t.fills;
+  json positions = json::array();
+  for (SymbolId id = 0; id < p_.symbols.size(); ++id) {
+    const SymbolFigures f = p_.strategy.symbol(id).read();
+    const bool stale = t.stale_after_ns > 0 && f.last_top_recv_ns != 0 && now - f.last_top_recv_ns > t.stale_after_ns;
+    positions.push_back({{"symbol", p_.symbols.name(id)},
+                         {"qty", to_string_fixed(f.position.qty)},
+                         {"entry_price", to_string_fixed(f.position.entry)},
+                         {"mark", to_string_fixed(f.mark)},
+                         {"realized_pnl", to_string_fixed(f.position.realized)},
+                         {"fees", to_string_fixed(f.position.fees)},
+                         {"unrealized_pnl", to_string_fixed(f.unrealized)},
+                         {"fills", f.position.fills},
+                         {"orders", f.orders},
+                         {"rejects", f.rejects},
+                         {"stale", stale},
+                         {"last_book_top_ns", f.last_top_recv_ns}});
+  }
+  j["positions"] = std::move(positions);
+  const OpenOrdersFigures o = p_.strategy.open_orders().read();
+  json orders = json::array();
+  for (uint64_t i = 0; i < o.shown; ++i) {
+    const OpenOrderFigures& f = o.orders[i];
+    orders.push_back({{"client_order_id", f.client_order_id},
+                      {"symbol", p_.symbols.name(f.symbol_id)},
+                      {"side", side_name(f.side)},
+                      {"qty", to_string_fixed(f.qty)},
+                      {"filled", to_string_fixed(f.filled)},
+                      {"reason", order_reason_name(f.reason)},
+                      {"level", f.level},
+                      {"cancel_sent", f.cancel_sent}});
+  }
+  j["open_orders"] = std::move(orders);
+  j["open_orders_total"] = o.total;
+  if (const feed::LiveFeedGroup* live = this->live(); live != nullptr) {
+    const feed::LiveFeedStats ls = live->stats();
+    const uint64_t conns = live->size();
+    j["feed"] = {{"connections", conns},
+                 {"connections_open", ls.connections_open.load()},
+                 {"connects", ls.connects.load()},
+                 {"reconnects", ls.connects > conns ? ls.connects - conns : uint64_t{0}},
+                 {"disconnects", ls.disconnects.load()}};
+  }
+  return j.dump();
+}
+
+ops::AdminResult EngineOps::admin(ops::AdminAction action, std::string_view remote_addr) {
+  (void)remote_addr;
+  ControlCommand c;
+  c.source = CommandSource::Admin;
+  switch (action) {
+    case ops::AdminAction::Reduce: c.state = TradingState::Reducing; break;
+    case ops::AdminAction::Halt:
+      c.state = TradingState::Halted;
+      c.flatten = p_.cfg.risk.flatten_on_halt;
+      break;
+    case ops::AdminAction::Resume: c.state = TradingState::Active; break;
+  }
+  const StrategyTotals before = p_.strategy.totals().read();
+  if (action == ops::AdminAction::Resume && before.state == TradingState::Halted &&
+      before.state_reason == StateReason::LossLimit) {
+    return {409, R"j({"error":"the daily loss limit halted trading for the rest of the day (SPEC 5): resume is refused"})j"};
+  }
+  if (!p_.control.push(c)) return {503, R"({"error":"the control queue refused the command"})"};
+  // The command is applied between market events; wait a little to answer with its effect.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < until) {
+    const StrategyTotals t = p_.strategy.totals().read();
+    if (t.state == c.state && t.state_changes != before.state_changes) {
+      return {200, json{{"state", trading_state_name(t.state)}, {"applied", true}}.dump()};
+    }
+    if (t.state == c.state && before.state == c.state) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const StrategyTotals t = p_.strategy.totals().read();
+  if (t.state == c.state) return {200, json{{"state", trading_state_name(t.state)}, {"applied", true}}.dump()};
+  return {202, json{{"state", trading_state_name(t.state)}, {"applied", false}, {"queued", admin_action_name(action)}}.dump()};
+}
+
+OpsRuntime::OpsRuntime(const EngineParts& parts) : view_(parts), monitor_(view_, parts.cfg.ops.stall_after_ms) {
+  monitor_.start();
+  if (parts.cfg.ops.present) {
+    endpoint_ = std::make_unique<ops::HttpEndpoint>(view_, monitor_.stalls(),
+                                                    ops::BearerToken::from_environment(parts.cfg.ops.admin_token_env));
+    try {
+      const uint16_t port = endpoint_->start(parts.cfg.ops.listen_host, parts.cfg.ops.listen_port);
+      LogFields f;
+      f.add("host", parts.cfg.ops.listen_host).add("port", static_cast<unsigned>(port));
+      f.add("admin", ops::BearerToken::from_environment(parts.cfg.ops.admin_token_env).enabled() ? "on" : "off");
+      parts.log.write(LogLevel::Info, "ops_listening", f);
+    } catch (...) {
+      monitor_.stop();
+      throw;
+    }
+  }
+}
+
+OpsRuntime::~OpsRuntime() { stop(); }
+
+void OpsRuntime::running() {
+  monitor_.systemd().ready("trading");
+  LogFields f;
+  view_.log().write(LogLevel::Info, "engine_running", f);
+}
+
+void OpsRuntime::stopping() {
+  view_.set_stopping();
+  monitor_.set_stopping();
+  monitor_.systemd().stopping("stopping: cancelling open orders, flushing the journal");
+}
+
+void OpsRuntime::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  view_.set_stopping();
+  if (endpoint_) endpoint_->stop();
+  monitor_.stop();
+}
+
+void log_journal_record(EventLog& log, const JournalRecord& r, const SymbolTable& symbols, bool post) noexcept {
+  LogFields f;
+  LogLevel level = LogLevel::Info;
+  const char* event = nullptr;
+  switch (r.kind) {
+    case JournalKind::State:
+      event = "state_change";
+      level = r.to_state == TradingState::Halted ? LogLevel::Error
+                                                 : (r.to_state == TradingState::Reducing ? LogLevel::Warn : LogLevel::Info);
+      f.add("from", trading_state_name(r.from_state)).add("to", trading_state_name(r.to_state));
+      f.add("reason", state_reason_name(r.state_reason));
+      break;
+    case JournalKind::Reject:
+      event = "order_rejected";
+      level = LogLevel::Warn;
+      f.add("client_order_id", r.client_order_id).add("reason", reject_reason_name(r.reject_reason));
+      break;
+    case JournalKind::Command:
+      event = "operator_command";
+      f.add("to", trading_state_name(r.to_state)).add("flatten", r.flatten).add("source", command_source_name(r.command_source));
+      break;
+    case JournalKind::Day:
+      event = "trading_day";  // a new trading day began (SPEC 5); day_pnl: the previous day's close
+      f.add("day_pnl", to_string_fixed(r.pnl));
+      break;
+    case JournalKind::Order:
+      event = "order";
+      level = LogLevel::Debug;
+      f.add("client_order_id", r.client_order_id).add("symbol", symbols.name(r.symbol_id)).add("side", side_name(r.side));
+      f.add("qty", to_string_fixed(r.qty)).add("reason", order_reason_name(r.order_reason));
+      break;
+    case JournalKind::Fill:
+      event = "fill";
+      level = LogLevel::Debug;
+      f.add("client_order_id", r.client_order_id).add("symbol", symbols.name(r.symbol_id)).add("qty", to_string_fixed(r.qty));
+      f.add("price", to_string_fixed(r.price));
+      break;
+    default:
+      return;
+  }
+  if (!log.enabled(level)) return;
+  if (post) log.post(level, event, f);
+  else log.write(level, event, f);
+}
+
+}  // namespace tp

@@ -1,0 +1,59 @@
+// EngineView: what the operations side (ops/) sees of a running engine, and the one way it may
+// act on it. The app implements it over its pipeline (app/engine_ops.cpp): ops includes no feed
+// or exec header, and the engine's stages know nothing of HTTP.
+//
+// Every call comes from a thread that is not a hot-path stage (the HTTP endpoint's, the monitor's)
+// and reads only what the stages publish for it: Counters, Seqlock snapshots, heartbeats
+// (core/telemetry/). Nothing here takes a lock a stage takes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/telemetry/event_log.hpp"
+#include "core/telemetry/stage_heartbeat.hpp"
+#include "ops/prometheus_text.hpp"
+
+namespace tp::ops {
+
+struct StaleSymbol {
+  std::string name;
+  int64_t for_ms = 0;  // how long since its last book top
+};
+
+// The engine's side of /health and /ready (the stalls come from the monitor's StallTracker).
+struct HealthFacts {
+  bool started = false;   // the stages run and the first market event has been processed
+  bool stopping = false;  // a stop was requested or the source ended
+  std::string state;      // ACTIVE | REDUCING | HALTED
+  std::string state_reason;
+  std::vector<StaleSymbol> stale;
+  bool has_feed_connections = false;  // live: the feed has connections to watch
+  uint64_t feed_connections = 0;
+  uint64_t feed_connections_open = 0;
+};
+
+enum class AdminAction { Reduce, Halt, Resume };
+const char* admin_action_name(AdminAction a) noexcept;
+
+struct AdminResult {
+  int http_status = 200;
+  std::string json;  // the response body
+};
+
+class EngineView {
+ public:
+  virtual ~EngineView() = default;
+  virtual const StageHeartbeats& heartbeats() const = 0;
+  virtual HealthFacts health_facts() const = 0;
+  // The engine's families; the endpoint adds its own (stalls).
+  virtual void metrics(PrometheusText& out) const = 0;
+  virtual std::string state_json() const = 0;
+  // An authorised operator command: enters through the engine's control queue.
+  virtual AdminResult admin(AdminAction action, std::string_view remote_addr) = 0;
+  virtual EventLog& log() = 0;
+};
+
+}  // namespace tp::ops

@@ -1,0 +1,50 @@
+// HttpEndpoint: the operations endpoint of SPEC §12 on cpp-httplib, on threads of its own (two
+// workers), bound to `[ops] listen` (127.0.0.1 by default):
+//   GET  /health  /ready   200 {"status":"ok",...} or 503 {"status":"fail","reasons":[...]}
+//   GET  /metrics          Prometheus text exposition
+//   GET  /state            positions, P&L, state, open orders, feed as JSON
+//   POST /admin/reduce | /admin/halt | /admin/resume
+//        `Authorization: Bearer <token>`; anything else is 401 and changes nothing.
+// Every handler reads what the stages publish (ops/engine_view.hpp); none can stall a stage.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "ops/bearer_token.hpp"
+#include "ops/engine_view.hpp"
+#include "ops/stall_tracker.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace tp::ops {
+
+class HttpEndpoint {
+ public:
+  HttpEndpoint(EngineView& view, const StallTracker& stalls, BearerToken token);
+  ~HttpEndpoint();
+  HttpEndpoint(const HttpEndpoint&) = delete;
+  HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+
+  // Binds host:port (port 0: the kernel picks) and starts serving. Returns the port. Throws
+  // std::runtime_error naming the address when it cannot bind.
+  uint16_t start(const std::string& host, uint16_t port);
+  void stop();
+  uint16_t port() const noexcept { return port_; }
+
+ private:
+  void routes();
+
+  EngineView& view_;
+  const StallTracker& stalls_;
+  BearerToken token_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace tp::ops

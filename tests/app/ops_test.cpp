@@ -1,0 +1,258 @@
+// The operations endpoint (SPEC 12, issue 11) on the real binary: `tickpipe live` against a node
+// `ws` venue (tests/peers/ws_market_server.js) with [ops] on a port the kernel picks, talked to
+// over HTTP while it runs. /health names a symbol whose venue went quiet and recovers when it
+// resumes; admin without or with a wrong token is 401 and changes nothing, with the token the
+// journal shows the command and the state change; a stalled stage (a test hook) is reported;
+// /metrics passes promtool and a real Prometheus server reads back what the engine reports.
+#include <httplib.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "../peers/prometheus_server.hpp"
+#include "../peers/ws_market_server.hpp"
+#include "cli_runner.hpp"
+#include "engine_process.hpp"
+
+namespace tp {
+namespace {
+
+using testing::EngineProcess;
+using testing::read_file;
+using testing::split_lines;
+using testing::TempDir;
+using testing::write_file;
+using testing::WsMarketServer;
+
+const std::string kMessages = std::string(TP_SOURCE_DIR) + "/tests/data/binance/spot_btcusdt_20240808_head400.txt";
+
+std::string ops_config(const TempDir& dir, const std::string& url, int stale_after_ms, const std::string& ops_extra = "") {
+  std::string text = R"([venue]
+format = "binance"
+[[symbols]]
+name = "BTCUSDT"
+lot_step = "0.00001"
+[[positions]]
+symbol = "BTCUSDT"
+qty = "0.5"
+entry_price = "58000"
+[threads]
+wait = "blocking"
+[live]
+url = ")";
+  text.append(url).append("\"\nstale_after_ms = ").append(std::to_string(stale_after_ms));
+  text.append("\nreconnect_min_ms = 20\nreconnect_max_ms = 200\n[ops]\nlisten = \"127.0.0.1:0\"\n").append(ops_extra);
+  const std::string path = dir / "ops.toml";
+  write_file(path, text);
+  return path;
+}
+
+std::vector<std::string> live_args(const TempDir& dir, const std::string& cfg, const std::string& duration) {
+  return {"live", "-c", cfg, "--mode", "threaded", "--duration", duration, "--journal", dir / "j.jsonl", "--report",
+          dir / "r.json"};
+}
+
+struct Reply {
+  int status = 0;
+  std::string body;
+};
+
+Reply get(int port, const std::string& path) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2, 0);
+  c.set_read_timeout(5, 0);
+  const auto r = c.Get(path.c_str());
+  return r ? Reply{r->status, r->body} : Reply{};
+}
+
+Reply post(int port, const std::string& path, const std::string& authorization) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2, 0);
+  c.set_read_timeout(5, 0);
+  httplib::Headers h;
+  if (!authorization.empty()) h.emplace("Authorization", authorization);
+  const auto r = c.Post(path.c_str(), h, "", "text/plain");
+  return r ? Reply{r->status, r->body} : Reply{};
+}
+
+// Polls GET `path` until `pred(reply)` or the timeout; the last reply either way.
+template <typename Pred>
+Reply poll(int port, const std::string& path, Pred pred, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  Reply r;
+  while (std::chrono::steady_clock::now() < until) {
+    r = get(port, path);
+    if (pred(r)) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return r;
+}
+
+TEST(Ops, HealthNamesAStaleSymbolAndRecoversWhenTheVenueResumes) {
+  TempDir dir;
+  // 50 messages, then 2.5 s without data on the open connection (its pings go on), then the rest.
+  WsMarketServer server({"--messages", kMessages, "--rate", "100", "--ping-ms", "200", "--pause-after", "50",
+                         "--pause-ms", "2500"});
+  const std::string cfg = ops_config(dir, server.url("/stream"), 800);
+  EngineProcess engine(live_args(dir, cfg, "8"), {}, dir);
+  const int port = engine.ops_port();
+  ASSERT_GT(port, 0) << engine.log();
+
+  const Reply ok = poll(port, "/health", [](const Reply& r) { return r.status == 200; }, std::chrono::seconds(5));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(nlohmann::json::parse(ok.body)["status"], "ok");
+  const Reply stale = poll(port, "/health", [](const Reply& r) { return r.status == 503; }, std::chrono::seconds(5));
+  ASSERT_EQ(stale.status, 503) << stale.body;
+  const auto reasons = nlohmann::json::parse(stale.body)["reasons"];
+  ASSERT_EQ(reasons.size(), 1u) << stale.body;
+  EXPECT_NE(reasons[0].get<std::string>().find("symbol BTCUSDT stale"), std::string::npos) << stale.body;
+  EXPECT_NE(get(port, "/metrics").body.find("tickpipe_symbol_stale{symbol=\"BTCUSDT\"} 1"), std::string::npos);
+  EXPECT_EQ(get(port, "/ready").status, 503);
+
+  const Reply back = poll(port, "/health", [](const Reply& r) { return r.status == 200; }, std::chrono::seconds(5));
+  EXPECT_EQ(back.status, 200) << back.body;
+  EXPECT_NE(get(port, "/metrics").body.find("tickpipe_symbol_stale{symbol=\"BTCUSDT\"} 0"), std::string::npos);
+
+  ASSERT_TRUE(engine.wait_exit(std::chrono::seconds(20)));
+  EXPECT_EQ(engine.exit_code(), 0) << engine.log();
+  const std::string log = engine.log();
+  EXPECT_NE(log.find("event=symbol_stale symbol=BTCUSDT"), std::string::npos) << log;
+  EXPECT_NE(log.find("event=symbol_fresh symbol=BTCUSDT"), std::string::npos) << log;
+  // The connection stayed up: the quiet spell was the venue's data, not the connection.
+  const auto report = nlohmann::json::parse(read_file(dir / "r.json"));
+  EXPECT_EQ(report["live"]["connects"], 1) << report["live"].dump();
+  EXPECT_GE(report["symbols"][0]["stale_episodes"].get<int>(), 1);
+}
+
+TEST(Ops, AdminNeedsTheTokenAndItsCommandsReachTheJournal) {
+  TempDir dir;
+  WsMarketServer server({"--messages", kMessages, "--rate", "100", "--repeat", "0"});
+  const std::string cfg = ops_config(dir, server.url("/stream"), 5000);
+  EngineProcess engine(live_args(dir, cfg, "5"), {"TICKPIPE_ADMIN_TOKEN=correct-horse"}, dir);
+  const int port = engine.ops_port();
+  ASSERT_GT(port, 0) << engine.log();
+  ASSERT_EQ(poll(port, "/ready", [](const Reply& r) { return r.status == 200; }, std::chrono::seconds(5)).status, 200);
+
+  EXPECT_EQ(post(port, "/admin/halt", "").status, 401);
+  EXPECT_EQ(post(port, "/admin/halt", "Bearer wrong-horse").status, 401);
+  EXPECT_EQ(post(port, "/admin/halt", "Bearer correct-horsE").status, 401);
+  EXPECT_EQ(post(port, "/admin/halt", "Basic correct-horse").status, 401);
+  EXPECT_EQ(nlohmann::json::parse(get(port, "/state").body)["state"], "ACTIVE") << "a refused command changes nothing";
+
+  const Reply halt = post(port, "/admin/halt", "Bearer correct-horse");
+  ASSERT_EQ(halt.status, 200) << halt.body;
+  EXPECT_EQ(nlohmann::json::parse(halt.body)["state"], "HALTED");
+  const Reply health = get(port, "/health");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_NE(health.body.find("state HALTED (kill_switch)"), std::string::npos) << health.body;
+  EXPECT_NE(get(port, "/metrics").body.find("tickpipe_trading_state{state=\"HALTED\"} 1"), std::string::npos);
+
+  const Reply resume = post(port, "/admin/resume", "bearer correct-horse");  // the scheme is case-insensitive
+  ASSERT_EQ(resume.status, 200) << resume.body;
+  EXPECT_EQ(nlohmann::json::parse(get(port, "/state").body)["state"], "ACTIVE");
+
+  ASSERT_TRUE(engine.wait_exit(std::chrono::seconds(20)));
+  EXPECT_EQ(engine.exit_code(), 0) << engine.log();
+  const std::string journal = read_file(dir / "j.jsonl");
+  std::vector<std::string> commands, states;
+  for (const auto& l : split_lines(journal)) {
+    if (l.find("\"event\":\"command\"") != std::string::npos) commands.push_back(l);
+    if (l.find("\"event\":\"state\"") != std::string::npos) states.push_back(l);
+  }
+  ASSERT_EQ(commands.size(), 2u) << journal;
+  EXPECT_NE(commands[0].find("\"source\":\"admin\""), std::string::npos) << commands[0];
+  EXPECT_NE(commands[0].find("\"state\":\"HALTED\""), std::string::npos) << commands[0];
+  EXPECT_NE(commands[1].find("\"state\":\"ACTIVE\""), std::string::npos) << commands[1];
+  ASSERT_EQ(states.size(), 2u) << journal;
+  const std::string log = engine.log();
+  EXPECT_NE(log.find("event=admin_unauthorized"), std::string::npos) << log;
+  EXPECT_NE(log.find("event=state_change from=ACTIVE to=HALTED reason=kill_switch"), std::string::npos) << log;
+}
+
+TEST(Ops, WithoutATokenTheAdminEndpointsAreOff) {
+  TempDir dir;
+  WsMarketServer server({"--messages", kMessages, "--rate", "100", "--repeat", "0"});
+  const std::string cfg = ops_config(dir, server.url("/stream"), 5000, "admin_token_env = \"TP_TEST_NO_SUCH_VARIABLE\"\n");
+  EngineProcess engine(live_args(dir, cfg, "2"), {}, dir);
+  const int port = engine.ops_port();
+  ASSERT_GT(port, 0) << engine.log();
+  const Reply r = post(port, "/admin/halt", "Bearer ");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("admin endpoints are off"), std::string::npos) << r.body;
+  ASSERT_TRUE(engine.wait_exit(std::chrono::seconds(20)));
+  EXPECT_EQ(read_file(dir / "j.jsonl").find("\"event\":\"command\""), std::string::npos);
+}
+
+TEST(Ops, AStalledStageIsReportedAndItsRecoveryToo) {
+  TempDir dir;
+  WsMarketServer server({"--messages", kMessages, "--rate", "200", "--repeat", "0"});
+  const std::string cfg = ops_config(dir, server.url("/stream"), 5000, "stall_after_ms = 300\n");
+  // The strategy thread sleeps 2 s once, after 2000 times round its loop (the test hook).
+  EngineProcess engine(live_args(dir, cfg, "6"), {"TICKPIPE_TEST_STALL=strategy:2000:2000"}, dir);
+  const int port = engine.ops_port();
+  ASSERT_GT(port, 0) << engine.log();
+  const Reply stalled = poll(
+      port, "/health", [](const Reply& r) { return r.body.find("stage strategy stalled") != std::string::npos; },
+      std::chrono::seconds(8));
+  ASSERT_EQ(stalled.status, 503) << stalled.body;
+  EXPECT_NE(get(port, "/metrics").body.find("tickpipe_stage_stalled{stage=\"strategy\"} 1"), std::string::npos);
+  const Reply back = poll(port, "/health", [](const Reply& r) { return r.status == 200; }, std::chrono::seconds(8));
+  EXPECT_EQ(back.status, 200) << back.body;
+  ASSERT_TRUE(engine.wait_exit(std::chrono::seconds(20)));
+  EXPECT_EQ(engine.exit_code(), 0) << engine.log();
+  const std::string log = engine.log();
+  EXPECT_NE(log.find("event=stage_stalled stage=strategy"), std::string::npos) << log;
+  EXPECT_NE(log.find("event=stage_recovered stage=strategy"), std::string::npos) << log;
+}
+
+// A shell command's exit status and output (stdout and stderr).
+testing::CliResult run_command(const std::string& command) {
+  testing::CliResult r;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+TEST(Ops, MetricsPassPromtoolAndPrometheusReadsBackWhatTheEngineReports) {
+  TempDir dir;
+  WsMarketServer server({"--messages", kMessages, "--rate", "2000"});
+  const std::string cfg = ops_config(dir, server.url("/stream"), 60000);
+  EngineProcess engine(live_args(dir, cfg, "12"), {}, dir);
+  const int port = engine.ops_port();
+  ASSERT_GT(port, 0) << engine.log();
+  ASSERT_EQ(poll(port, "/ready", [](const Reply& r) { return r.status == 200; }, std::chrono::seconds(5)).status, 200);
+
+  // promtool's own lint of the exposition.
+  const std::string metrics = get(port, "/metrics").body;
+  write_file(dir / "metrics.txt", metrics);
+  const auto lint = run_command("promtool check metrics < " + dir / "metrics.txt");
+  EXPECT_EQ(lint.status, 0) << lint.output;
+  EXPECT_NE(metrics.find("tickpipe_stage_latency_seconds_bucket{stage=\"tick_to_trade\",le=\"+Inf\"}"), std::string::npos);
+
+  // A real Prometheus scrapes the engine; its answer equals the engine's own report.
+  std::string target = "127.0.0.1:";
+  target.append(std::to_string(port));
+  testing::PrometheusServer prom(dir.path(), target);
+  const std::string q = "tickpipe_feed_messages_total{type=\"book_ticker\"}";
+  ASSERT_TRUE(prom.wait_for(q, [](double v) { return v > 0; }, std::chrono::seconds(20))) << prom.query(q);
+  ASSERT_TRUE(prom.wait_for("tickpipe_orders_total", [](double v) { return v > 0; }, std::chrono::seconds(10)));
+  const std::optional<double> book_tickers = prom.scalar(q);
+  const std::optional<double> orders = prom.scalar("tickpipe_orders_total");
+  ASSERT_TRUE(engine.wait_exit(std::chrono::seconds(30)));
+  EXPECT_EQ(engine.exit_code(), 0) << engine.log();
+  const auto report = nlohmann::json::parse(read_file(dir / "r.json"));
+  ASSERT_TRUE(book_tickers.has_value());
+  EXPECT_EQ(*book_tickers, report["messages"]["by_type"]["book_ticker"].get<double>());
+  ASSERT_TRUE(orders.has_value());
+  EXPECT_EQ(*orders, report["orders"]["sent"].get<double>()) << report["orders"].dump();
+}
+
+}  // namespace
+}  // namespace tp
