@@ -8,6 +8,7 @@
 
 #include "app/bench_run.hpp"
 #include "app/latency_report.hpp"
+#include "ops/http_endpoint.hpp"
 #include "app/engine_runner.hpp"
 #include "app/run_paths.hpp"
 #include "app/run_report.hpp"
@@ -153,6 +154,7 @@ int replay(const ReplayArgs& a) {
     return 2;
   }
   opt.mode = a.mode == "threaded" ? ReplayMode::Threaded : ReplayMode::Deterministic;
+  opt.ops_endpoint = &ops::make_http_endpoint;
   opt.journal_path = a.journal;
   if (!a.dump.empty()) opt.dump_messages_path = a.dump;
   opt.config_path = config_path;
@@ -193,6 +195,7 @@ struct LiveArgs {
 int live(const LiveArgs& a) {
   ReplayOptions opt;
   opt.mode = a.mode == "deterministic" ? ReplayMode::Deterministic : ReplayMode::Threaded;
+  opt.ops_endpoint = &ops::make_http_endpoint;
   opt.journal_path = a.journal;
   if (!a.dump.empty()) opt.dump_messages_path = a.dump;
   opt.config_path = a.config;

@@ -1,6 +1,8 @@
 #include "app/engine_ops.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -283,16 +285,19 @@ ops::AdminResult EngineOps::admin(ops::AdminAction action, std::string_view remo
   return {202, json{{"state", trading_state_name(t.state)}, {"applied", false}, {"queued", admin_action_name(action)}}.dump()};
 }
 
-OpsRuntime::OpsRuntime(const EngineParts& parts) : view_(parts), monitor_(view_, parts.cfg.ops.stall_after_ms) {
+OpsRuntime::OpsRuntime(const EngineParts& parts, ops::EndpointFactory endpoint)
+    : view_(parts), monitor_(view_, parts.cfg.ops.stall_after_ms) {
+  if (parts.cfg.ops.present && endpoint == nullptr)
+    throw std::runtime_error("[ops]: this program was built without the HTTP endpoint");
   monitor_.start();
   if (parts.cfg.ops.present) {
-    endpoint_ = std::make_unique<ops::HttpEndpoint>(view_, monitor_.stalls(),
-                                                    ops::BearerToken::from_environment(parts.cfg.ops.admin_token_env));
     try {
+      endpoint_ = endpoint(view_, monitor_.stalls(), parts.cfg.ops.admin_token_env);
       const uint16_t port = endpoint_->start(parts.cfg.ops.listen_host, parts.cfg.ops.listen_port);
+      const char* token = std::getenv(parts.cfg.ops.admin_token_env.c_str());
       LogFields f;
       f.add("host", parts.cfg.ops.listen_host).add("port", static_cast<unsigned>(port));
-      f.add("admin", ops::BearerToken::from_environment(parts.cfg.ops.admin_token_env).enabled() ? "on" : "off");
+      f.add("admin", parts.cfg.ops.admin_token_env.empty() || token == nullptr || *token == '\0' ? "off" : "on");
       parts.log.write(LogLevel::Info, "ops_listening", f);
     } catch (...) {
       monitor_.stop();
@@ -323,21 +328,40 @@ void OpsRuntime::stop() {
   monitor_.stop();
 }
 
+namespace {
+// A fixed-point value as log text without allocating (the journal may be drained on the feed thread).
+struct FixedText {
+  char buf[kMaxFixedChars];
+  std::size_t len;
+  explicit FixedText(Fixed v) noexcept : len(format_fixed(v, buf)) {}
+  std::string_view view() const noexcept { return {buf, len}; }
+};
+
+LogLevel level_of(const JournalRecord& r) noexcept {
+  switch (r.kind) {
+    case JournalKind::State:
+      return r.to_state == TradingState::Halted ? LogLevel::Error
+                                                : (r.to_state == TradingState::Reducing ? LogLevel::Warn : LogLevel::Info);
+    case JournalKind::Reject: return LogLevel::Warn;
+    case JournalKind::Command: case JournalKind::Day: return LogLevel::Info;
+    default: return LogLevel::Debug;  // orders and fills (checkpoints and cancels are not logged)
+  }
+}
+}  // namespace
+
 void log_journal_record(EventLog& log, const JournalRecord& r, const SymbolTable& symbols, bool post) noexcept {
+  const LogLevel level = level_of(r);
+  if (!log.enabled(level)) return;
   LogFields f;
-  LogLevel level = LogLevel::Info;
   const char* event = nullptr;
   switch (r.kind) {
     case JournalKind::State:
       event = "state_change";
-      level = r.to_state == TradingState::Halted ? LogLevel::Error
-                                                 : (r.to_state == TradingState::Reducing ? LogLevel::Warn : LogLevel::Info);
       f.add("from", trading_state_name(r.from_state)).add("to", trading_state_name(r.to_state));
       f.add("reason", state_reason_name(r.state_reason));
       break;
     case JournalKind::Reject:
       event = "order_rejected";
-      level = LogLevel::Warn;
       f.add("client_order_id", r.client_order_id).add("reason", reject_reason_name(r.reject_reason));
       break;
     case JournalKind::Command:
@@ -346,24 +370,21 @@ void log_journal_record(EventLog& log, const JournalRecord& r, const SymbolTable
       break;
     case JournalKind::Day:
       event = "trading_day";  // a new trading day began (SPEC 5); day_pnl: the previous day's close
-      f.add("day_pnl", to_string_fixed(r.pnl));
+      f.add("day_pnl", FixedText(r.pnl).view());
       break;
     case JournalKind::Order:
       event = "order";
-      level = LogLevel::Debug;
       f.add("client_order_id", r.client_order_id).add("symbol", symbols.name(r.symbol_id)).add("side", side_name(r.side));
-      f.add("qty", to_string_fixed(r.qty)).add("reason", order_reason_name(r.order_reason));
+      f.add("qty", FixedText(r.qty).view()).add("reason", order_reason_name(r.order_reason));
       break;
     case JournalKind::Fill:
       event = "fill";
-      level = LogLevel::Debug;
-      f.add("client_order_id", r.client_order_id).add("symbol", symbols.name(r.symbol_id)).add("qty", to_string_fixed(r.qty));
-      f.add("price", to_string_fixed(r.price));
+      f.add("client_order_id", r.client_order_id).add("symbol", symbols.name(r.symbol_id));
+      f.add("qty", FixedText(r.qty).view()).add("price", FixedText(r.price).view());
       break;
     default:
       return;
   }
-  if (!log.enabled(level)) return;
   if (post) log.post(level, event, f);
   else log.write(level, event, f);
 }

@@ -24,7 +24,6 @@
 #include "feed/live/overlap_filter.hpp"
 #include "feed/normalizer_stats.hpp"
 #include "ops/engine_view.hpp"
-#include "ops/http_endpoint.hpp"
 #include "ops/ops_monitor.hpp"
 
 namespace tp {
@@ -87,8 +86,9 @@ class EngineOps final : public ops::EngineView {
 // the destructor, after the stages.
 class OpsRuntime {
  public:
-  // Throws std::runtime_error when the endpoint cannot listen.
-  explicit OpsRuntime(const EngineParts& parts);
+  // `endpoint`: makes the HTTP endpoint, started when the configuration has [ops] (null: a
+  // configuration with [ops] is an error). Throws std::runtime_error when it cannot listen.
+  OpsRuntime(const EngineParts& parts, ops::EndpointFactory endpoint);
   ~OpsRuntime();
   // The stages run: systemd hears READY=1.
   void running();
@@ -104,7 +104,7 @@ class OpsRuntime {
  private:
   EngineOps view_;
   ops::OpsMonitor monitor_;
-  std::unique_ptr<ops::HttpEndpoint> endpoint_;
+  std::unique_ptr<ops::Endpoint> endpoint_;
   bool stopped_ = false;
 };
 

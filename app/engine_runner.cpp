@@ -140,7 +140,7 @@ struct Pipeline {
                       opt.latency, *ring_a,     *ring_b,     *ring_c,    *ring_d,         journal,
                       heartbeats,  *control,    log};
     try {
-      ops = std::make_unique<OpsRuntime>(parts);
+      ops = std::make_unique<OpsRuntime>(parts, opt.ops_endpoint);
     } catch (const std::runtime_error& e) {
       throw RunError(e.what());
     }

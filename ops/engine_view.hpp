@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,5 +56,24 @@ class EngineView {
   virtual AdminResult admin(AdminAction action, std::string_view remote_addr) = 0;
   virtual EventLog& log() = 0;
 };
+
+class StallTracker;
+
+// The HTTP side, behind an interface so that the engine runner does not link the HTTP library
+// itself: the `tickpipe` binary passes make_http_endpoint (ops/http_endpoint.hpp); an in-process
+// run without [ops] needs none (and a test binary that must not load cpp-httplib - which
+// initialises OpenSSL when it is loaded - does not).
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+  // Binds host:port (0: the kernel picks) and starts serving; returns the port. Throws
+  // std::runtime_error naming the address when it cannot.
+  virtual uint16_t start(const std::string& host, uint16_t port) = 0;
+  virtual void stop() = 0;
+  virtual uint16_t port() const noexcept = 0;
+};
+// `admin_token_env`: the environment variable holding the admin token.
+using EndpointFactory = std::unique_ptr<Endpoint> (*)(EngineView& view, const StallTracker& stalls,
+                                                      const std::string& admin_token_env);
 
 }  // namespace tp::ops

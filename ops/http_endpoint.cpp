@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "core/threads/thread_affinity.hpp"
 #include "core/timing/wall_clock.hpp"
 #include "ops/health.hpp"
 #include "ops/prometheus_text.hpp"
@@ -22,6 +23,11 @@ HttpEndpoint::HttpEndpoint(EngineView& view, const StallTracker& stalls, BearerT
 }
 
 HttpEndpoint::~HttpEndpoint() { stop(); }
+
+std::unique_ptr<Endpoint> make_http_endpoint(EngineView& view, const StallTracker& stalls,
+                                             const std::string& admin_token_env) {
+  return std::make_unique<HttpEndpoint>(view, stalls, BearerToken::from_environment(admin_token_env));
+}
 
 namespace {
 const char* kJson = "application/json";
@@ -96,7 +102,11 @@ uint16_t HttpEndpoint::start(const std::string& host, uint16_t port) {
     throw std::runtime_error(msg);
   }
   port_ = static_cast<uint16_t>(bound);
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    // Its worker threads inherit the name: a reader of `top -H` (or a test) tells them apart.
+    name_current_thread("tp-ops-http");
+    server_->listen_after_bind();
+  });
   return port_;
 }
 

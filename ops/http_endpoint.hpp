@@ -23,18 +23,16 @@ class Server;
 
 namespace tp::ops {
 
-class HttpEndpoint {
+class HttpEndpoint final : public Endpoint {
  public:
   HttpEndpoint(EngineView& view, const StallTracker& stalls, BearerToken token);
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
-  // Binds host:port (port 0: the kernel picks) and starts serving. Returns the port. Throws
-  // std::runtime_error naming the address when it cannot bind.
-  uint16_t start(const std::string& host, uint16_t port);
-  void stop();
-  uint16_t port() const noexcept { return port_; }
+  uint16_t start(const std::string& host, uint16_t port) override;
+  void stop() override;
+  uint16_t port() const noexcept override { return port_; }
 
  private:
   void routes();
@@ -46,5 +44,9 @@ class HttpEndpoint {
   std::thread thread_;
   uint16_t port_ = 0;
 };
+
+// The EndpointFactory the `tickpipe` binary uses.
+std::unique_ptr<Endpoint> make_http_endpoint(EngineView& view, const StallTracker& stalls,
+                                             const std::string& admin_token_env);
 
 }  // namespace tp::ops

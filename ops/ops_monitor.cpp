@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/threads/thread_affinity.hpp"
 #include "core/timing/wall_clock.hpp"
 
 namespace tp::ops {
@@ -12,6 +13,7 @@ OpsMonitor::~OpsMonitor() { stop(); }
 
 void OpsMonitor::start() {
   thread_ = std::thread([this] {
+    name_current_thread("tp-ops-monitor");
     while (!stop_.load(std::memory_order_acquire)) {
       tick(monotonic_ms());
       std::this_thread::sleep_for(std::chrono::milliseconds(5));

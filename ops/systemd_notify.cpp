@@ -13,7 +13,7 @@ SystemdNotify::SystemdNotify() {
   if (active_ && sd_watchdog_enabled(0, &usec) > 0) watchdog_ms_ = static_cast<int64_t>(usec / 2000);
 }
 
-void SystemdNotify::ready(const std::string& status) const noexcept {
+void SystemdNotify::ready(const char* status) const noexcept {
   if (!active_) return;
   std::string msg = "READY=1\nSTATUS=";
   msg.append(status);
@@ -24,14 +24,14 @@ void SystemdNotify::watchdog() const noexcept {
   if (active_ && watchdog_ms_ > 0) sd_notify(0, "WATCHDOG=1");
 }
 
-void SystemdNotify::stopping(const std::string& status) const noexcept {
+void SystemdNotify::stopping(const char* status) const noexcept {
   if (!active_) return;
   std::string msg = "STOPPING=1\nSTATUS=";
   msg.append(status);
   sd_notify(0, msg.c_str());
 }
 
-void SystemdNotify::status(const std::string& status) const noexcept {
+void SystemdNotify::status(const char* status) const noexcept {
   if (!active_) return;
   std::string msg = "STATUS=";
   msg.append(status);

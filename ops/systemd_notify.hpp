@@ -16,10 +16,10 @@ class SystemdNotify {
   // The ping interval systemd expects (half of WatchdogSec), or 0 when its watchdog is off.
   int64_t watchdog_interval_ms() const noexcept { return watchdog_ms_; }
 
-  void ready(const std::string& status) const noexcept;
+  void ready(const char* status) const noexcept;
   void watchdog() const noexcept;
-  void stopping(const std::string& status) const noexcept;
-  void status(const std::string& status) const noexcept;
+  void stopping(const char* status) const noexcept;
+  void status(const char* status) const noexcept;
 
  private:
   bool active_ = false;

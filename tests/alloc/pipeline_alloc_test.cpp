@@ -4,11 +4,14 @@
 // and TLS), and counts every allocation made, on any thread, between the end of the warm-up and the
 // moment the stages stop. Start-up (building the pipeline, connecting) and the report afterwards may
 // allocate.
+#include <sys/prctl.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <new>
@@ -29,8 +32,17 @@ std::atomic<bool> g_armed{false};
 std::atomic<uint64_t> g_allocations{0};
 std::atomic<std::size_t> g_first_size{0};
 
+// The operations side (ops/: the monitor thread and the HTTP endpoint's, named "tp-ops-...") sits
+// beside the hot path and may allocate; every other thread of the run is a stage.
+bool ops_thread() noexcept {
+  char name[16] = {};
+  ::prctl(PR_GET_NAME, name, 0, 0, 0);
+  return std::strncmp(name, "tp-ops", 6) == 0;
+}
+
 void note(std::size_t size) noexcept {
   if (!g_armed.load(std::memory_order_relaxed)) return;
+  if (ops_thread()) return;
   if (g_allocations.fetch_add(1, std::memory_order_relaxed) == 0) g_first_size.store(size, std::memory_order_relaxed);
 }
 
@@ -73,7 +85,8 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
 namespace {
 std::atomic<uint64_t> g_openssl_allocations{0};
 void openssl_note() noexcept {
-  if (g_armed.load(std::memory_order_relaxed)) g_openssl_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (g_armed.load(std::memory_order_relaxed) && !ops_thread())
+    g_openssl_allocations.fetch_add(1, std::memory_order_relaxed);
 }
 void* openssl_malloc(std::size_t n, const char*, int) {
   openssl_note();
