@@ -309,7 +309,7 @@ OpsRuntime::OpsRuntime(const EngineParts& parts, ops::EndpointFactory endpoint)
 OpsRuntime::~OpsRuntime() { stop(); }
 
 void OpsRuntime::running() {
-  monitor_.systemd().ready("trading");
+  monitor_.set_running("trading");
   LogFields f;
   view_.log().write(LogLevel::Info, "engine_running", f);
 }

@@ -28,6 +28,11 @@ void OpsMonitor::stop() {
   view_.log().drain();
 }
 
+void OpsMonitor::set_running(const char* status) noexcept {
+  systemd_.ready(status);
+  running_.store(true, std::memory_order_release);
+}
+
 void OpsMonitor::tick(int64_t now_ms) {
   EventLog& log = view_.log();
   log.drain();
@@ -67,7 +72,7 @@ void OpsMonitor::tick(int64_t now_ms) {
     }
     stale_.swap(now_stale);
   }
-  if (systemd_.watchdog_interval_ms() > 0 && now_ms - last_watchdog_ms_ >= systemd_.watchdog_interval_ms() &&
+  if (running_.load(std::memory_order_acquire) && systemd_.watchdog_interval_ms() > 0 && now_ms - last_watchdog_ms_ >= systemd_.watchdog_interval_ms() &&
       !stalls_.any_stalled()) {
     last_watchdog_ms_ = now_ms;
     systemd_.watchdog();

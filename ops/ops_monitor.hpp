@@ -29,6 +29,8 @@ class OpsMonitor {
   // Stops the thread, after a last pass (the log drained).
   void stop();
   const StallTracker& stalls() const noexcept { return stalls_; }
+  // The stages run: systemd hears READY=1 and, from now on, the watchdog pings.
+  void set_running(const char* status) noexcept;
   // The stages are finishing: they stop beating on purpose, which is no stall.
   void set_stopping() noexcept { stopping_.store(true, std::memory_order_release); }
   const SystemdNotify& systemd() const noexcept { return systemd_; }
@@ -43,6 +45,7 @@ class OpsMonitor {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> running_{false};
   std::array<bool, kStageCount> was_stalled_{};
   std::set<std::string> stale_;  // symbols logged stale and not yet fresh
   int64_t last_facts_ms_ = 0;

@@ -5,10 +5,15 @@
 // journal shows the command and the state change; a stalled stage (a test hook) is reported;
 // /metrics passes promtool and a real Prometheus server reads back what the engine reports.
 #include <httplib.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "../peers/prometheus_server.hpp"
@@ -252,6 +257,58 @@ TEST(Ops, MetricsPassPromtoolAndPrometheusReadsBackWhatTheEngineReports) {
   EXPECT_EQ(*book_tickers, report["messages"]["by_type"]["book_ticker"].get<double>());
   ASSERT_TRUE(orders.has_value());
   EXPECT_EQ(*orders, report["orders"]["sent"].get<double>()) << report["orders"].dump();
+}
+
+// The systemd side of the lifecycle (Type=notify, WatchdogSec): a datagram socket plays systemd's
+// notify socket; the engine says READY=1 once the stages run, WATCHDOG=1 while they are healthy,
+// STOPPING=1 when a stop begins.
+TEST(Ops, SystemdHearsReadyWatchdogAndStopping) {
+  TempDir dir;
+  const std::string socket_path = dir / "notify.sock";
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(socket_path.size(), sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+
+  // Read as systemd does, all the time: a datagram socket's queue is short (net.unix.max_dgram_qlen).
+  std::vector<std::string> messages;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    char buf[4096];
+    while (!done.load()) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) messages.emplace_back(buf, static_cast<std::size_t>(n));
+    }
+  });
+
+  WsMarketServer server({"--messages", kMessages, "--rate", "200", "--repeat", "0"});
+  const std::string cfg = ops_config(dir, server.url("/stream"), 5000);
+  std::string notify = "NOTIFY_SOCKET=";
+  notify.append(socket_path);
+  EngineProcess engine(live_args(dir, cfg, "2"), {notify, "WATCHDOG_USEC=200000"}, dir);
+  const bool exited = engine.wait_exit(std::chrono::seconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  done = true;
+  reader.join();
+  ::close(fd);
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(engine.exit_code(), 0) << engine.log();
+  ASSERT_GE(messages.size(), 3u);
+  EXPECT_EQ(messages.front().rfind("READY=1", 0), 0u) << messages.front();
+  std::size_t stopping = messages.size();
+  for (std::size_t i = 0; i < messages.size(); ++i)
+    if (messages[i].rfind("STOPPING=1", 0) == 0) stopping = i;
+  ASSERT_LT(stopping, messages.size()) << "no STOPPING=1";
+  EXPECT_GE(stopping, messages.size() - 2) << "STOPPING=1 comes at the end (a last watchdog ping may cross it)";
+  std::size_t watchdogs = 0;
+  for (const auto& m : messages) watchdogs += m == "WATCHDOG=1";
+  // Every 100 ms (half of WatchdogSec) for ~2 s.
+  EXPECT_GE(watchdogs, 10u);
 }
 
 }  // namespace
