@@ -1,6 +1,7 @@
 #include "ops/http_endpoint.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <stdexcept>
 
@@ -19,6 +20,12 @@ HttpEndpoint::HttpEndpoint(EngineView& view, const StallTracker& stalls, BearerT
   server_->set_write_timeout(5, 0);
   server_->set_keep_alive_max_count(100);
   server_->set_payload_max_length(4096);  // no endpoint takes a body
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which would let a second engine
+  // bind the same port and answer half the probes and scrapes in this one's name.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   routes();
 }
 

@@ -311,5 +311,44 @@ TEST(Ops, SystemdHearsReadyWatchdogAndStopping) {
   EXPECT_GE(watchdogs, 10u);
 }
 
+// SPEC 12: the endpoint also serves a paced replay (here 10x: the sample's ~30 s in ~3 s).
+TEST(Ops, APacedReplayServesTheEndpointToo) {
+  TempDir dir;
+  std::string toml = read_file(std::string(TP_SOURCE_DIR) + "/config/sample.toml");
+  toml.append("\n[ops]\nlisten = \"127.0.0.1:0\"\n");
+  write_file(dir / "replay.toml", toml);
+  EngineProcess engine({"replay", "-c", dir / "replay.toml", "--speed", "10x", "--mode", "threaded", "--journal",
+                        dir / "j.jsonl", "--report", dir / "r.json"},
+                       {}, dir);
+  const int port = engine.ops_port();
+  ASSERT_GT(port, 0) << engine.log();
+  const Reply ready = poll(port, "/ready", [](const Reply& r) { return r.status == 200; }, std::chrono::seconds(5));
+  ASSERT_EQ(ready.status, 200) << ready.body;
+  const Reply state = get(port, "/state");
+  const auto j = nlohmann::json::parse(state.body);
+  EXPECT_EQ(j["positions"][0]["symbol"], "BTCUSDT");
+  EXPECT_GT(j["market_events"].get<uint64_t>(), 0u);
+  EXPECT_EQ(j.count("feed"), 0u) << "a replay has no feed connections";
+  EXPECT_NE(get(port, "/metrics").body.find("tickpipe_market_events_total "), std::string::npos);
+  ASSERT_TRUE(engine.wait_exit(std::chrono::seconds(30)));
+  EXPECT_EQ(engine.exit_code(), 0) << engine.log();
+}
+
+// A port already taken: exit 1 naming the address, and the journal that was there is untouched.
+TEST(Ops, APortInUseFailsBeforeAnyOutputIsWritten) {
+  TempDir dir;
+  httplib::Server blocker;
+  const int taken = blocker.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(taken, 0);
+  std::string toml = read_file(std::string(TP_SOURCE_DIR) + "/config/sample.toml");
+  toml.append("\n[ops]\nlisten = \"127.0.0.1:").append(std::to_string(taken)).append("\"\n");
+  write_file(dir / "replay.toml", toml);
+  write_file(dir / "j.jsonl", "an earlier journal\n");
+  const auto r = testing::run_tickpipe("replay -c " + dir / "replay.toml" + " --speed 10x --journal " + dir / "j.jsonl");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot listen on 127.0.0.1:"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(dir / "j.jsonl"), "an earlier journal\n");
+}
+
 }  // namespace
 }  // namespace tp
