@@ -12,7 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   tshark
   nodejs node-ws openssl
-  libcpp-httplib-dev libsystemd-dev prometheus
+  libcpp-httplib-dev libsystemd-dev prometheus systemd
 )
 
 missing=()
