@@ -24,8 +24,9 @@ struct CliResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CliResult run_tickpipe(const std::string& args) {
-  const std::string cmd = std::string(TP_TICKPIPE_BIN) + " " + args + " 2>&1";
+// A shell command's exit status and output (stdout and stderr together).
+inline CliResult run_command(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   CliResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
@@ -36,6 +37,8 @@ inline CliResult run_tickpipe(const std::string& args) {
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
+
+inline CliResult run_tickpipe(const std::string& args) { return run_command(std::string(TP_TICKPIPE_BIN) + " " + args); }
 
 // Starts the tickpipe binary with `args` (stdout to /dev/null, stderr to `stderr_path` or kept);
 // returns its pid. The caller waits for it (wait_exit) or it is reaped when the test ends.

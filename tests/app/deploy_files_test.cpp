@@ -3,7 +3,6 @@
 // Both tools come from Debian packages scripts/setup.sh installs (prometheus, systemd).
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <string>
 
 #include "cli_runner.hpp"
@@ -13,26 +12,16 @@ namespace {
 
 const std::string kDeploy = std::string(TP_SOURCE_DIR) + "/deploy";
 
-testing::CliResult run(const std::string& command) {
-  testing::CliResult r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using testing::run_command;
 
-bool have(const std::string& tool) { return run("command -v " + tool).status == 0; }
+bool have(const std::string& tool) { return run_command("command -v " + tool).status == 0; }
 
 TEST(DeployFiles, PrometheusConfigRulesAndRuleTestsPassPromtool) {
   ASSERT_TRUE(have("promtool")) << "promtool is missing: apt-get install prometheus (scripts/setup.sh does)";
   for (const std::string& cmd : {"promtool check config " + kDeploy + "/prometheus/prometheus.yml",
                                  "promtool check rules " + kDeploy + "/prometheus/tickpipe-alerts.yml",
                                  "cd " + kDeploy + "/prometheus && promtool test rules tickpipe-alerts.test.yml"}) {
-    const auto r = run(cmd);
+    const auto r = run_command(cmd);
     EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
   }
 }
@@ -45,7 +34,7 @@ TEST(DeployFiles, TheSystemdUnitVerifiesAndSaysWhatProductionNeeds) {
                            "CPUAffinity=", "KillSignal=SIGTERM", "StartLimitBurst="})
     EXPECT_NE(unit.find(line), std::string::npos) << line;
   ASSERT_TRUE(have("systemd-analyze")) << "systemd-analyze is missing: apt-get install systemd (scripts/setup.sh does)";
-  const auto r = run("systemd-analyze verify " + kDeploy + "/systemd/tickpipe.service");
+  const auto r = run_command("systemd-analyze verify " + kDeploy + "/systemd/tickpipe.service");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output.find("tickpipe.service:"), std::string::npos) << "no complaint about the unit itself:\n" << r.output;
 }

@@ -212,19 +212,6 @@ TEST(Ops, AStalledStageIsReportedAndItsRecoveryToo) {
   EXPECT_NE(log.find("event=stage_recovered stage=strategy"), std::string::npos) << log;
 }
 
-// A shell command's exit status and output (stdout and stderr).
-testing::CliResult run_command(const std::string& command) {
-  testing::CliResult r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
 TEST(Ops, MetricsPassPromtoolAndPrometheusReadsBackWhatTheEngineReports) {
   TempDir dir;
   WsMarketServer server({"--messages", kMessages, "--rate", "2000"});
@@ -237,7 +224,7 @@ TEST(Ops, MetricsPassPromtoolAndPrometheusReadsBackWhatTheEngineReports) {
   // promtool's own lint of the exposition.
   const std::string metrics = get(port, "/metrics").body;
   write_file(dir / "metrics.txt", metrics);
-  const auto lint = run_command("promtool check metrics < " + dir / "metrics.txt");
+  const auto lint = testing::run_command("promtool check metrics < " + dir / "metrics.txt");
   EXPECT_EQ(lint.status, 0) << lint.output;
   EXPECT_NE(metrics.find("tickpipe_stage_latency_seconds_bucket{stage=\"tick_to_trade\",le=\"+Inf\"}"), std::string::npos);
 
