@@ -282,6 +282,35 @@ std::size_t count_orders(const std::string& journal) {
 // new connection while the old one still delivers, switches when the new one flows, and drops what
 // both delivered - nothing lost, nothing twice. The recording (two connections at once) replays to
 // the same messages and decisions.
+// The venue's server restarts on the same port: the engine backs off while nothing listens,
+// reconnects to the new process, resubscribes and trades on; the journal is complete and no order
+// was sent twice.
+TEST(Live, AServerRestartOnTheSamePortIsReconnectedTo) {
+  TempDir dir;
+  auto first = std::make_unique<WsMarketServer>(std::vector<std::string>{"--messages", kMessages, "--rate", "400"});
+  const int port = first->port();
+  const std::string cfg = live_config(dir, first->url("/stream"));
+  const pid_t pid = testing::spawn_tickpipe({"live", "-c", cfg, "--duration", "4", "--journal", dir / "j.jsonl",
+                                             "--report", dir / "r.json", "--dump-messages", dir / "d.txt"},
+                                            dir / "err.txt");
+  // The journal is flushed as it goes (the dump only at the end): its first order means data flows.
+  ASSERT_TRUE(testing::wait_for_lines(pid, dir / "j.jsonl", 2)) << read_file(dir / "err.txt");
+  first->stop();  // SIGTERM: the server goes away mid-stream
+  first.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nothing listens: refused connects
+  WsMarketServer second({"--messages", kMessages, "--rate", "400", "--port", std::to_string(port),
+                         "--record", dir / "client.txt"});
+  const testing::ChildExit e = testing::wait_exit(pid);
+  ASSERT_EQ(e.code, 0) << read_file(dir / "err.txt");
+  const auto rep = nlohmann::json::parse(read_file(dir / "r.json"));
+  EXPECT_EQ(rep["live"]["connects"], 2) << rep["live"].dump() << read_file(dir / "err.txt");
+  EXPECT_GE(rep["live"]["connect_failures"].get<int>(), 1) << "connects refused while no server listened";
+  EXPECT_EQ(split_lines(read_file(dir / "client.txt")).size(), 1u) << "resubscribed once to the new server";
+  EXPECT_GE(count_data(split_lines(read_file(dir / "d.txt"))), kRecorded) << "the new server's stream arrived";
+  expect_complete_journal(read_file(dir / "j.jsonl"));
+  EXPECT_LE(count_orders(read_file(dir / "j.jsonl")), 3u) << "the ladder's levels at most once each";
+}
+
 TEST(Live, ServerShutdownSwitchesMakeBeforeBreak) {
   TempDir dir;
   WsMarketServer plain({"--messages", kMessages, "--rate", "2000"});
