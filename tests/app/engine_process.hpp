@@ -10,7 +10,6 @@
 #include <chrono>
 #include <fcntl.h>
 #include <optional>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,12 +49,16 @@ class EngineProcess {
   // The port the ops endpoint listens on, from the log line `event=ops_listening ... port=N`;
   // 0 if it did not say so within `timeout`.
   int ops_port(std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
-    static const std::regex kLine(R"(event=ops_listening .*port=([0-9]+))");
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
-      std::smatch m;
       const std::string log = read_file(err_path_);
-      if (std::regex_search(log, m, kLine)) return std::stoi(m[1].str());
+      const std::size_t line = log.find("event=ops_listening ");
+      const std::size_t port = line == std::string::npos ? line : log.find(" port=", line);
+      if (port != std::string::npos) {
+        int value = 0;
+        for (std::size_t i = port + 6; i < log.size() && log[i] >= '0' && log[i] <= '9'; ++i) value = value * 10 + (log[i] - '0');
+        if (value > 0) return value;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return 0;
