@@ -8,7 +8,6 @@
 
 #include "app/bench_run.hpp"
 #include "app/latency_report.hpp"
-#include "ops/http_endpoint.hpp"
 #include "app/engine_runner.hpp"
 #include "app/run_paths.hpp"
 #include "app/run_report.hpp"
@@ -137,7 +136,7 @@ RunPaths captures_and_config(const std::vector<std::string>& captures, const std
   return r;
 }
 
-int replay(const ReplayArgs& a) {
+int replay(const ReplayArgs& a, ops::EndpointFactory ops_endpoint) {
   ReplayOptions opt;
   std::string config_path = a.config;
   opt.captures = a.captures;
@@ -154,7 +153,7 @@ int replay(const ReplayArgs& a) {
     return 2;
   }
   opt.mode = a.mode == "threaded" ? ReplayMode::Threaded : ReplayMode::Deterministic;
-  opt.ops_endpoint = &ops::make_http_endpoint;
+  opt.ops_endpoint = ops_endpoint;
   opt.journal_path = a.journal;
   if (!a.dump.empty()) opt.dump_messages_path = a.dump;
   opt.config_path = config_path;
@@ -192,10 +191,10 @@ struct LiveArgs {
   bool record_given = false;
 };
 
-int live(const LiveArgs& a) {
+int live(const LiveArgs& a, ops::EndpointFactory ops_endpoint) {
   ReplayOptions opt;
   opt.mode = a.mode == "deterministic" ? ReplayMode::Deterministic : ReplayMode::Threaded;
-  opt.ops_endpoint = &ops::make_http_endpoint;
+  opt.ops_endpoint = ops_endpoint;
   opt.journal_path = a.journal;
   if (!a.dump.empty()) opt.dump_messages_path = a.dump;
   opt.config_path = a.config;
@@ -296,7 +295,7 @@ int bench(const BenchArgs& a) {
 
 }  // namespace
 
-int run_cli(int argc, char** argv) {
+int run_cli(int argc, char** argv, ops::EndpointFactory ops_endpoint) {
   CLI::App app{"tickpipe: a low-latency trading engine (replay, live, bench)", "tickpipe"};
   app.set_version_flag("--version", version_string());
   app.require_subcommand(1);
@@ -370,13 +369,13 @@ int run_cli(int argc, char** argv) {
       std::cerr << "tickpipe replay: -c: the path is empty\n";
       return 2;
     }
-    return replay(ra);
+    return replay(ra, ops_endpoint);
   }
   if (lp->parsed()) {
     la.report_given = lp->count("--report") != 0;
     la.dump_given = lp->count("--dump-messages") != 0;
     la.record_given = lp->count("--record") != 0;
-    return live(la);
+    return live(la, ops_endpoint);
   }
   if (bp->parsed()) {
     ba.report_given = bp->count("--report") != 0;

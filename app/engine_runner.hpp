@@ -58,7 +58,7 @@ struct ReplayOptions {
   // Cancel every open order when the source ends (a live session stops, SPEC §10.6); a replay
   // leaves them open and the report counts them.
   bool cancel_open_at_end = false;
-  // Makes the [ops] HTTP endpoint (ops/http_endpoint.hpp: ops::make_http_endpoint, what the
+  // Makes the [ops] HTTP endpoint (ops/http/http_endpoint.hpp: ops::make_http_endpoint, what the
   // tickpipe binary passes). Null: a configuration with [ops] is an error.
   ops::EndpointFactory ops_endpoint = nullptr;
   RunProbe probe;

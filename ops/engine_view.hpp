@@ -60,7 +60,7 @@ class EngineView {
 class StallTracker;
 
 // The HTTP side, behind an interface so that the engine runner does not link the HTTP library
-// itself: the `tickpipe` binary passes make_http_endpoint (ops/http_endpoint.hpp); an in-process
+// itself: the `tickpipe` binary passes make_http_endpoint (ops/http/http_endpoint.hpp); an in-process
 // run without [ops] needs none (and a test binary that must not load cpp-httplib - which
 // initialises OpenSSL when it is loaded - does not).
 class Endpoint {

@@ -1,4 +1,4 @@
-#include "ops/bearer_token.hpp"
+#include "ops/http/bearer_token.hpp"
 
 #include <cstdlib>
 

@@ -1,4 +1,4 @@
-#include "ops/http_endpoint.hpp"
+#include "ops/http/http_endpoint.hpp"
 
 #include <httplib.h>
 #include <sys/socket.h>

@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "ops/bearer_token.hpp"
+#include "ops/http/bearer_token.hpp"
 #include "ops/engine_view.hpp"
 #include "ops/stall_tracker.hpp"
 
