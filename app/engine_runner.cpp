@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <chrono>
@@ -235,8 +236,13 @@ void prepare_machine(const ThreadsConfig& tc, std::vector<std::string>& warnings
   }
   const int busy = (tc.feed_wait == WaitKind::BusySpin) + (tc.strategy_wait == WaitKind::BusySpin) +
                    (tc.gateway_wait == WaitKind::BusySpin);
-  if (std::string w = placement_warning(busy, static_cast<int>(allowed_cpus().size())); !w.empty())
-    warnings.push_back(w);
+  // The CPUs the stages can run on: the process's mask (where an unpinned stage runs) and every CPU
+  // a stage pins itself to, which may lie outside that mask (a unit whose CPUAffinity= keeps the
+  // housekeeping threads off the isolated stage cores: deploy/systemd/).
+  std::vector<int> cpus = allowed_cpus();
+  for (const int c : {tc.feed_cpu, tc.strategy_cpu, tc.gateway_cpu})
+    if (c >= 0 && std::find(cpus.begin(), cpus.end(), c) == cpus.end()) cpus.push_back(c);
+  if (std::string w = placement_warning(busy, static_cast<int>(cpus.size())); !w.empty()) warnings.push_back(w);
 }
 
 // The byte sources the feed stage runs on. Each gives the stage its bytes (`bytes()`, a CaptureDecoder
