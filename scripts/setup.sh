@@ -13,6 +13,7 @@ PACKAGES=(
   tshark
   nodejs node-ws openssl
   libcpp-httplib-dev libsystemd-dev prometheus systemd
+  libquickfix-dev
 )
 
 missing=()
