@@ -35,7 +35,9 @@ bool ControlQueue::try_pop(ControlCommand& out) noexcept {
     }
   }
   if (queued_.load(std::memory_order_acquire) == 0) return false;
-  if (!queue_.try_dequeue(consumer_, out)) return false;
+  // The token's scan can miss a producer created after its last rotation (a new thread's first
+  // command: an HTTP worker's /admin request); a command is waiting, so scan every producer then.
+  if (!queue_.try_dequeue(consumer_, out) && !queue_.try_dequeue(out)) return false;
   queued_.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }

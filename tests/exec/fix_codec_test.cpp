@@ -137,11 +137,13 @@ TEST(FixMessage, FieldsAreReadAndMalformedOnesRefused) {
   for (const char* bad : {"8=FIX.4.4|9=5|34=1|35=0|10=000|", "8=FIX.4.4|9=5|35=0|10=000|", "8=FIX.4.4|9=5|35=0|34=x|10=000|",
                           "8=FIX.4.4|9=5|35=0|34=1|=5|10=000|", "8=FIX.4.4|9=5|35=0|34=1|58=|10=000|",
                           "8=FIX.4.4|9=5|35=0|34=1|58=x"}) {
+    const std::string text = soh(bad);  // the message views into it: it must outlive the reads
     FixMessage x;
-    EXPECT_FALSE(x.parse(soh(bad))) << bad;
+    EXPECT_FALSE(x.parse(text)) << bad;
   }
+  const std::string odd = soh("8=FIX.4.4|9=5|35=8|34=1|31=1e5|32=0.123456789|10=000|");
   FixMessage y;
-  ASSERT_TRUE(y.parse(soh("8=FIX.4.4|9=5|35=8|34=1|31=1e5|32=0.123456789|10=000|")));
+  ASSERT_TRUE(y.parse(odd));
   EXPECT_FALSE(y.get_fixed(tag::LastPx).has_value()) << "no exponent";
   EXPECT_FALSE(y.get_fixed(tag::LastQty).has_value()) << "more than 8 fractional digits";
 }
