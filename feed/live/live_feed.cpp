@@ -55,7 +55,7 @@ bool LiveFeed::attempt(WsConnection& c) noexcept {
     if (options_.heartbeat != nullptr) options_.heartbeat->set_waiting(true);
     const WsConnectResult r = c.connect(options_.connect_timeout_ms);
     if (options_.heartbeat != nullptr) options_.heartbeat->set_waiting(false);
-    stats_.last_http_status = r.http_status;
+    stats_.last_http_status = static_cast<uint64_t>(r.http_status < 0 ? 0 : r.http_status);
     if (!r.ok) {
       ++stats_.connect_failures;
       if (r.http_status != 0 && r.http_status != 101) ++stats_.refused_upgrades;

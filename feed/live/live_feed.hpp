@@ -60,7 +60,7 @@ struct LiveFeedStats {
   Counter server_shutdowns = 0;      // planned closes the venue announced (serverShutdown)
   Counter rotations = 0;             // make-before-break switches to a new connection
   Counter connections_open = 0;    // 0 or 1 per connection: its data connection is up now
-  int last_http_status = 0;
+  Counter last_http_status = 0;     // read by /metrics and /health while the feed runs
 };
 
 class LiveFeed {

@@ -65,7 +65,7 @@ LiveFeedStats LiveFeedGroup::stats() const noexcept {
     t.server_shutdowns += s.server_shutdowns;
     t.rotations += s.rotations;
     t.connections_open += s.connections_open;
-    if (s.last_http_status != 0) t.last_http_status = s.last_http_status;
+    if (s.last_http_status.load() != 0) t.last_http_status = s.last_http_status.load();
   }
   return t;
 }
