@@ -43,6 +43,10 @@ ops::HealthFacts EngineOps::health_facts() const {
     f.feed_connections = live->size();
     f.feed_connections_open = ls.connections_open;
   }
+  if (p_.fix != nullptr) {
+    f.has_fix_session = true;
+    f.fix_state = fix::fix_session_state_name(p_.fix->session().state());
+  }
   return f;
 }
 
@@ -119,6 +123,44 @@ void EngineOps::metrics(ops::PrometheusText& out) const {
     out.sample(ls.connect_failures.load());
     out.counter("tickpipe_feed_silence_timeouts_total", "Connections dropped for silence (live.stale_after_ms).");
     out.sample(ls.silence_timeouts.load());
+  }
+
+  if (p_.fix != nullptr) {
+    const fix::FixSessionStats& fs = p_.fix->session().stats();
+    const fix::FixVenueStats& fv = p_.fix->stats();
+    const fix::FixSessionState st = p_.fix->session().state();
+    out.gauge("tickpipe_fix_logged_on", "1 while the FIX session is logged on.");
+    out.sample(uint64_t{st == fix::FixSessionState::LoggedOn ? 1u : 0u});
+    out.counter("tickpipe_fix_logons_total", "Logons the acceptor answered.");
+    out.sample(fs.logons.load());
+    out.counter("tickpipe_fix_disconnects_total", "FIX connections that ended after they were established.");
+    out.sample(fs.disconnects.load());
+    out.counter("tickpipe_fix_connect_failures_total", "FIX connection attempts that failed.");
+    out.sample(fs.connect_failures.load());
+    out.counter("tickpipe_fix_messages_total", "FIX messages by direction.");
+    out.sample({{"direction", "in"}}, fs.messages_in.load());
+    out.sample({{"direction", "out"}}, fs.messages_out.load());
+    out.counter("tickpipe_fix_resend_requests_total", "ResendRequests by direction (in: answered with a gap fill).");
+    out.sample({{"direction", "in"}}, fs.resend_requests_in.load());
+    out.sample({{"direction", "out"}}, fs.resend_requests_out.load());
+    out.counter("tickpipe_fix_test_request_timeouts_total", "Connections dropped after an unanswered TestRequest.");
+    out.sample(fs.test_request_timeouts.load());
+    out.counter("tickpipe_fix_garbled_total", "FIX messages ignored: bad checksum, bad length or unparsable.");
+    out.sample(fs.garbled.load() + p_.fix->session().framer_stats().bad_checksum.load() +
+               p_.fix->session().framer_stats().bad_length.load());
+    out.counter("tickpipe_fix_seq_too_low_total", "Messages below the expected MsgSeqNum without PossDup (logged out).");
+    out.sample(fs.seq_too_low.load());
+    out.counter("tickpipe_fix_orders_total", "Orders by what happened to them at the FIX venue.");
+    out.sample({{"what", "sent"}}, fv.orders_sent.load());
+    out.sample({{"what", "refused_not_logged_on"}}, fv.rejected_not_logged_on.load());
+    out.counter("tickpipe_fix_cancels_sent_total", "OrderCancelRequests sent.");
+    out.sample(fv.cancels_sent.load());
+    out.counter("tickpipe_fix_status_requests_total", "OrderStatusRequests sent after a reconnect or a gap fill.");
+    out.sample(fv.status_requests_sent.load());
+    out.counter("tickpipe_fix_fills_total", "Trade reports applied.");
+    out.sample(fv.fills.load());
+    out.counter("tickpipe_fix_duplicate_reports_total", "Trade reports recognised as already applied.");
+    out.sample(fv.duplicate_reports.load());
   }
 
   out.counter("tickpipe_market_events_total", "Market events the strategy processed.");

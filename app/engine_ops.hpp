@@ -16,6 +16,7 @@
 #include "core/telemetry/strategy_telemetry.hpp"
 #include "core/threads/control_queue.hpp"
 #include "core/threads/rings.hpp"
+#include "exec/fix/fix_venue.hpp"
 #include "core/timing/pipeline_latency.hpp"
 #include "core/types/symbol_table.hpp"
 #include "exec/order_gateway.hpp"
@@ -44,6 +45,7 @@ struct EngineParts {
   const StageHeartbeats& heartbeats;
   ControlQueue& control;
   EventLog& log;
+  const fix::FixVenue* fix = nullptr;  // [exec] venue = "fix": its session and counters
 };
 
 class EngineOps final : public ops::EngineView {

@@ -21,6 +21,7 @@
 #include "core/strategy/strategy.hpp"
 #include "core/types/symbol_table.hpp"
 #include "core/threads/thread_affinity.hpp"
+#include "exec/fix/fix_venue.hpp"
 #include "exec/order_gateway.hpp"
 #include "exec/sim_venue.hpp"
 #include "feed/binance_normalizer.hpp"
@@ -36,9 +37,10 @@
 namespace tp {
 namespace {
 
-using Gateway = OrderGateway<SimVenue>;
+using SimGateway = OrderGateway<SimVenue>;
+using FixGateway = OrderGateway<fix::FixVenue>;
 
-void drain_gateway(void* g) noexcept { static_cast<Gateway*>(g)->drain(); }
+void drain_gateway(void* g) noexcept { static_cast<SimGateway*>(g)->drain(); }
 
 feed::DecoderOptions decoder_options(const FeedConfig& f, bool stamp_packets) {
   feed::DecoderOptions o;
@@ -79,14 +81,19 @@ struct Pipeline {
   // With a [live] table (a live session, or the replay of its recording) and Binance's numbered
   // events: drops what a make-before-break overlap delivers twice. Null otherwise.
   std::unique_ptr<feed::OverlapFilter> overlap;
-  SimVenue venue;
-  Gateway gateway;
+  // Operations (ops/): the event log (the FIX session writes to it too).
+  EventLog log;
+  // Where orders go: exactly one venue and its gateway exist. The simulated venue, or in a live
+  // session with [exec] venue = "fix" the FIX 4.4 session (replay always keeps the simulated one).
+  std::unique_ptr<SimVenue> sim_venue;
+  std::unique_ptr<fix::FixVenue> fix_venue;
+  std::unique_ptr<SimGateway> sim_gateway;
+  std::unique_ptr<FixGateway> fix_gateway;
   Strategy strategy;
   JournalWriter journal;
-  // Operations (ops/): each stage's heartbeat, the strategy's published figures, the event log.
+  // Each stage's heartbeat, the strategy's published figures.
   StageHeartbeats heartbeats;
   std::unique_ptr<StrategyTelemetry> telemetry;
-  EventLog log;
   bool log_records = false;  // journal records an operator cares about also go to the log
   bool log_post = false;     // ... queued (the journal is drained on the feed thread: deterministic)
   // The kill switch: the caller's control queue, or one fed by SIGUSR1/SIGUSR2 (and /admin).
@@ -95,16 +102,22 @@ struct Pipeline {
   // Declared last: stopped and destroyed before everything it reads.
   std::unique_ptr<OpsRuntime> ops;
 
-  Pipeline(const Config& c, const ReplayOptions& opt, JournalResume resume)
+  Pipeline(const Config& c, const ReplayOptions& opt, JournalResume resume, bool use_fix = false)
       : cfg(c),
         symbols(c.symbol_names()),
         decoder(decoder_options(c.feed, opt.latency != nullptr)),
-        venue(c.sim, symbols.size()),
-        gateway(c.risk, venue, *ring_b, *ring_c, c.threads.gateway_wait),
-        strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/true,
-                 opt.mode == ReplayMode::Deterministic ? SettleFn{&gateway, &drain_gateway} : SettleFn{}),
-        journal(opt.journal_path, symbols, c.journal.fsync, std::move(resume)),
-        log(log_level_of(c.ops)) {
+        log(log_level_of(c.ops)),
+        sim_venue(use_fix ? nullptr : std::make_unique<SimVenue>(c.sim, symbols.size())),
+        fix_venue(use_fix ? make_fix_venue(c, log) : nullptr),
+        sim_gateway(use_fix ? nullptr
+                            : std::make_unique<SimGateway>(c.risk, *sim_venue, *ring_b, *ring_c, c.threads.gateway_wait)),
+        fix_gateway(use_fix ? std::make_unique<FixGateway>(c.risk, *fix_venue, *ring_b, *ring_c, c.threads.gateway_wait)
+                            : nullptr),
+        // The FIX venue does not fill against the feed's book tops: the strategy keeps them.
+        strategy(c, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/!use_fix,
+                 opt.mode == ReplayMode::Deterministic && !use_fix ? SettleFn{sim_gateway.get(), &drain_gateway}
+                                                                   : SettleFn{}),
+        journal(opt.journal_path, symbols, c.journal.fsync, std::move(resume)) {
     const auto max_msg = static_cast<std::size_t>(c.feed.max_message_bytes);
     if (c.venue_format == VenueFormat::Coinbase)
       coinbase = std::make_unique<feed::CoinbaseNormalizer>(symbols, norm_stats, max_msg);
@@ -113,7 +126,7 @@ struct Pipeline {
     if (c.live.present && c.venue_format == VenueFormat::Binance)
       overlap = std::make_unique<feed::OverlapFilter>(symbols.size());
     strategy.set_latency(opt.latency);
-    gateway.set_latency(opt.latency);
+    with_gateway([&](auto& g) { g.set_latency(opt.latency); });
     control = opt.control;
     if (control == nullptr) {
       own_control = std::make_unique<ControlQueue>(/*process_signals=*/true);
@@ -121,9 +134,27 @@ struct Pipeline {
     }
     if (opt.mode == ReplayMode::Threaded) {
       if (c.threads.gateway_wait == WaitKind::Blocking) strategy.set_gateway_wake(&gateway_wake);
-      if (c.threads.strategy_wait == WaitKind::Blocking) gateway.set_strategy_wake(&strategy_wake);
+      if (c.threads.strategy_wait == WaitKind::Blocking)
+        with_gateway([&](auto& g) { g.set_strategy_wake(&strategy_wake); });
     }
   }
+
+  static std::unique_ptr<fix::FixVenue> make_fix_venue(const Config& c, EventLog& log) {
+    try {
+      return std::make_unique<fix::FixVenue>(c.fix, c.symbol_names(), c.sim.taker_fee_bps,
+                                             static_cast<std::size_t>(c.risk.max_open_orders), &log);
+    } catch (const std::runtime_error& e) {
+      throw RunError(e.what());
+    }
+  }
+
+  // Calls f with the gateway this run has (OrderGateway<SimVenue> or <FixVenue>).
+  template <typename F>
+  void with_gateway(F&& f) {
+    if (fix_gateway) f(*fix_gateway);
+    else f(*sim_gateway);
+  }
+  const GatewayStats& gateway_stats() const { return fix_gateway ? fix_gateway->stats() : sim_gateway->stats(); }
 
   void open_capture(const std::string& path) {
     std::string err;
@@ -137,9 +168,9 @@ struct Pipeline {
     strategy.set_telemetry(telemetry.get());
     log_records = true;
     log_post = opt.mode == ReplayMode::Deterministic;
-    EngineParts parts{cfg,         symbols,     *telemetry,  norm_stats, gateway.stats(), overlap.get(),
+    EngineParts parts{cfg,         symbols,     *telemetry,  norm_stats, gateway_stats(), overlap.get(),
                       opt.latency, *ring_a,     *ring_b,     *ring_c,    *ring_d,         journal,
-                      heartbeats,  *control,    log};
+                      heartbeats,  *control,    log,             fix_venue.get()};
     try {
       ops = std::make_unique<OpsRuntime>(parts, opt.ops_endpoint);
     } catch (const std::runtime_error& e) {
@@ -327,7 +358,7 @@ uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, Source& source, 
   commands();
   if (opt.cancel_open_at_end) p.strategy.cancel_open_orders();
   p.strategy.send_end_of_data();
-  p.gateway.drain();
+  p.sim_gateway->drain();  // deterministic runs keep the simulated venue
   p.strategy.drain_exec();
   p.strategy.checkpoint();
   p.strategy.publish();
@@ -443,15 +474,20 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
     StageHeartbeat& beat = p.heartbeats[Stage::Gateway];
     beat.present.store(1, std::memory_order_relaxed);
     uint64_t loops = 0;
-    while (!p.gateway.end_of_data()) {
-      beat.beat();
-      gateway_hook.at(Stage::Gateway, loops);
-      if (p.gateway.drain() != 0) {
-        w.reset();
-      } else {
-        w.idle_until([&]() noexcept { return !p.ring_b->empty(); });
+    // A FIX venue is polled every time round (its socket); a blocked gateway looks at it at
+    // least every Waiter::kBlockTimeout (docs/fix.md: use busy_spin for the lowest latency).
+    p.with_gateway([&](auto& g) {
+      while (!g.end_of_data()) {
+        beat.beat();
+        gateway_hook.at(Stage::Gateway, loops);
+        const std::size_t n = g.drain();
+        if (g.poll() || n != 0) {
+          w.reset();
+        } else {
+          w.idle_until([&]() noexcept { return !p.ring_b->empty(); });
+        }
       }
-    }
+    });
   });
 
   // The producer starts last: its consumers are running (and the start-up allocations of the
@@ -581,7 +617,7 @@ RunReport run_on(Pipeline& pl, Source& source, const ReplayOptions& opt, const s
   rep.decode = source.decode_stats();
   rep.overlap_dropped = p->overlap ? p->overlap->dropped() : 0;
   rep.normalize = p->norm_stats;
-  rep.gateway = p->gateway.stats();
+  rep.gateway = p->gateway_stats();
   for (SymbolId id = 0; id < p->symbols.size(); ++id) {
     SymbolReport s;
     s.name = p->symbols.name(id);
@@ -625,9 +661,26 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   return rep;
 }
 
+static FixReport fix_report(const fix::FixVenue& v) {
+  FixReport r;
+  r.session = v.session().stats();
+  r.framer = v.session().framer_stats();
+  r.venue = v.stats();
+  r.state = fix::fix_session_state_name(v.session().state());
+  r.last_error = v.session().last_error();
+  r.next_sender_seq = v.session().next_sender_seq();
+  r.next_target_seq = v.session().next_target_seq();
+  r.open_orders = v.open_orders();
+  r.store_path = v.store().path();
+  return r;
+}
+
 RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOptions& live) {
   if (!cfg.live.present) throw ConfigError("tickpipe live needs a [live] table with the venue's url (docs/configuration.md)");
   if (opt.resume) throw ConfigError("--resume replays a capture; a live session is continued by starting it again");
+  const bool use_fix = cfg.exec.venue == ExecVenue::Fix;
+  if (use_fix && opt.mode == ReplayMode::Deterministic)
+    throw ConfigError("[exec] venue = \"fix\" needs --mode threaded: the acceptor's reports arrive on their own time");
   std::string why;
   const std::optional<WsUrl> url = parse_ws_url(cfg.live.url, why);
   if (!url) throw ConfigError("live.url " + why);
@@ -666,7 +719,7 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
     run_opt.latency = own_latency.get();
   }
   lo.stamp_packets = true;
-  auto p = std::make_unique<Pipeline>(cfg, run_opt, JournalResume{});
+  auto p = std::make_unique<Pipeline>(cfg, run_opt, JournalResume{}, use_fix);
   p->start_ops(run_opt);
   lo.log = &p->log;
   lo.heartbeat = &p->heartbeats[Stage::Feed];
@@ -691,6 +744,7 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
   RunReport rep = run_on(*p, source, run_opt, {});
   if (recorder && !recorder->close()) throw RunError("cannot write --record '" + live.record_path + "'");
   rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0, feed.size()};
+  if (p->fix_venue) rep.fix = fix_report(*p->fix_venue);
   return rep;
 }
 

@@ -97,6 +97,22 @@ void print_report(const RunReport& r, std::ostream& out) {
     if (!r.live->last_error.empty()) out << "          last connection problem: " << printable(r.live->last_error) << "\n";
     if (r.live->duration_reached) out << "          stopped after --duration\n";
   }
+  if (r.fix) {
+    const fix::FixSessionStats& fs = r.fix->session;
+    const fix::FixVenueStats& fv = r.fix->venue;
+    out << "fix:      session " << printable(r.fix->state) << ", " << fs.logons << " logons, " << fs.disconnects
+        << " disconnects, " << fs.connect_failures << " failed connects; next seq out " << r.fix->next_sender_seq
+        << ", in " << r.fix->next_target_seq << "\n";
+    out << "          " << fv.orders_sent << " orders, " << fv.cancels_sent << " cancels, " << fv.status_requests_sent
+        << " status requests sent; " << fv.fills << " fills, " << fv.duplicate_reports << " duplicate reports ignored, "
+        << fv.rejected_not_logged_on << " orders refused while not logged on\n";
+    out << "          " << fs.resend_requests_out << " resend requests sent, " << fs.resend_requests_in << " answered with "
+        << fs.gap_fills_out << " gap fills; " << fs.test_requests_out << " test requests, " << fs.test_request_timeouts
+        << " silences; " << fs.garbled + r.fix->framer.bad_checksum + r.fix->framer.bad_length << " garbled messages ignored\n";
+    if (r.fix->open_orders != 0)
+      out << "          " << r.fix->open_orders << " orders still open at the venue at the end: check them there\n";
+    if (!r.fix->last_error.empty()) out << "          last session problem: " << printable(r.fix->last_error) << "\n";
+  }
   if (!r.config_path.empty()) out << "config:   " << printable(r.config_path) << "\n";
   out << "journal:  " << printable(r.journal_path) << " (" << r.journal_records << " records";
   if (r.resumed_records != 0) out << ", " << r.resumed_records << " of them verified against the resumed journal";
@@ -220,6 +236,53 @@ void write_report_json(const RunReport& r, const std::string& path) {
                  {"rotations", ls.rotations},
                  {"last_error", r.live->last_error},
                  {"duration_reached", r.live->duration_reached}};
+  }
+  if (r.fix) {
+    const fix::FixSessionStats& fs = r.fix->session;
+    const fix::FixVenueStats& fv = r.fix->venue;
+    j["fix"] = {{"state", r.fix->state},
+                {"last_error", r.fix->last_error},
+                {"store", r.fix->store_path},
+                {"next_sender_seq", r.fix->next_sender_seq},
+                {"next_target_seq", r.fix->next_target_seq},
+                {"open_orders", r.fix->open_orders},
+                {"connects", fs.connects},
+                {"connect_failures", fs.connect_failures},
+                {"logons", fs.logons},
+                {"disconnects", fs.disconnects},
+                {"logon_timeouts", fs.logon_timeouts},
+                {"messages_in", fs.messages_in},
+                {"messages_out", fs.messages_out},
+                {"heartbeats_out", fs.heartbeats_out},
+                {"test_requests_out", fs.test_requests_out},
+                {"test_request_timeouts", fs.test_request_timeouts},
+                {"resend_requests_out", fs.resend_requests_out},
+                {"resend_requests_in", fs.resend_requests_in},
+                {"gap_fills_out", fs.gap_fills_out},
+                {"seq_too_low", fs.seq_too_low},
+                {"duplicates_ignored", fs.duplicates_ignored},
+                {"above_expected_ignored", fs.above_expected_ignored},
+                {"garbled", fs.garbled + r.fix->framer.bad_checksum + r.fix->framer.bad_length},
+                {"bad_checksum", r.fix->framer.bad_checksum},
+                {"bad_length", r.fix->framer.bad_length},
+                {"comp_id_mismatch", fs.comp_id_mismatch},
+                {"session_rejects_in", fs.session_rejects_in},
+                {"logouts_in", fs.logouts_in},
+                {"store_failures", fs.store_failures},
+                {"orders_sent", fv.orders_sent},
+                {"cancels_sent", fv.cancels_sent},
+                {"status_requests_sent", fv.status_requests_sent},
+                {"rejected_not_logged_on", fv.rejected_not_logged_on},
+                {"exec_reports", fv.exec_reports},
+                {"fills", fv.fills},
+                {"duplicate_reports", fv.duplicate_reports},
+                {"unknown_order_reports", fv.unknown_order_reports},
+                {"other_incarnation_reports", fv.other_incarnation_reports},
+                {"cancel_rejects", fv.cancel_rejects},
+                {"business_rejects", fv.business_rejects},
+                {"bad_reports", fv.bad_reports},
+                {"commission_fallbacks", fv.commission_fallbacks},
+                {"fills_from_status", fv.fills_from_status}};
   }
   json syms = json::array();
   for (const auto& s : r.symbols) {

@@ -12,6 +12,7 @@
 #include "core/types/orders.hpp"
 #include "core/strategy/position_book.hpp"
 #include "core/strategy/strategy.hpp"
+#include "exec/fix/fix_venue.hpp"
 #include "exec/order_gateway.hpp"
 #include "feed/decode_stats.hpp"
 #include "feed/live/live_feed.hpp"
@@ -35,6 +36,19 @@ struct LiveReport {
   std::string last_error;      // the last connection problem ("" when none)
   bool duration_reached = false;
   std::size_t connections = 1;  // the subscription spread over this many connections (SPEC 10.7)
+};
+
+// What the FIX 4.4 session did ([exec] venue = "fix").
+struct FixReport {
+  fix::FixSessionStats session;
+  fix::FramerStats framer;
+  fix::FixVenueStats venue;
+  std::string state;          // the session's state at the end ("stopped" after a clean logout)
+  std::string last_error;     // why the last connection ended ("" when none did)
+  uint64_t next_sender_seq = 0;
+  uint64_t next_target_seq = 0;
+  std::size_t open_orders = 0;  // held at the end: their final reports never came
+  std::string store_path;
 };
 
 struct RunReport {
@@ -64,6 +78,7 @@ struct RunReport {
   std::vector<std::string> warnings;
   std::optional<LatencyReport> latency;
   std::optional<LiveReport> live;  // tickpipe live
+  std::optional<FixReport> fix;    // tickpipe live with [exec] venue = "fix"
   uint64_t overlap_dropped = 0;    // events dropped as repeats of a connection switch's overlap  // when the run was measured (replay --latency, bench)
 };
 

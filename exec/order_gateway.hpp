@@ -4,10 +4,14 @@
 // reject, or the venue's fill(s) / cancel / reject. A cancel adds no report of its own when the
 // order is already finished.
 //
-// The venue is a template parameter so the per-order path has no virtual call; the simulated
-// venue is the only one in this build (FIX 4.4 and the JSON WebSocket API come later).
+// The venue is a template parameter so the per-order path has no virtual call: the simulated venue
+// (SimVenue: reports at once or on book tops) or FIX 4.4 (fix::FixVenue: reports arrive from the
+// acceptor). A venue with a `poll(emit)` talks to the outside: the gateway thread polls it between
+// messages (poll()), and the end of data waits for its `shutdown_complete()` (open orders finished,
+// session logged out) before it is acknowledged.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <string_view>
 
@@ -61,22 +65,23 @@ class OrderGateway {
     return n;
   }
 
-  void process(const GatewayMsg& m) noexcept {
-    // Every report the venue emits is about an order this gateway accepted; its last report
-    // frees that order's place under max_open_orders.
-    auto emit = [this](const ExecReport& r) noexcept {
-      switch (r.kind) {
-        case ExecKind::Fill: ++stats_.fills; break;
-        case ExecKind::Cancel: ++stats_.cancelled; break;
-        case ExecKind::Reject:
-          ++stats_.venue_rejected;
-          stats_.rejects.inc(r.reason);
-          break;
-        case ExecKind::EndOfData: break;
+  // A venue that talks to the outside (FIX) reads and writes here; the gateway thread calls this
+  // every time round its loop. True when something happened.
+  bool poll() noexcept {
+    if constexpr (kPolledVenue) {
+      const bool progress = venue_.poll(emit_);
+      if (end_pending_ && venue_.shutdown_complete()) {
+        end_pending_ = false;
+        acknowledge_end_of_data();
       }
-      if (r.last) checks_.on_order_finished();
-      report(r);
-    };
+      return progress;
+    } else {
+      return false;
+    }
+  }
+
+  void process(const GatewayMsg& m) noexcept {
+    auto& emit = emit_;
     switch (m.kind) {
       case GatewayMsgKind::Order: {
         ++stats_.orders;
@@ -119,14 +124,15 @@ class OrderGateway {
       case GatewayMsgKind::State:
         checks_.set_state(m.state.state);
         return;
-      case GatewayMsgKind::EndOfData: {
-        ExecReport r{};
-        r.kind = ExecKind::EndOfData;
-        r.last = true;
-        report(r);
-        end_of_data_ = true;
+      case GatewayMsgKind::EndOfData:
+        if constexpr (kPolledVenue) {
+          // Acknowledged by poll() once the venue's open orders are done and its session closed.
+          venue_.begin_shutdown();
+          end_pending_ = true;
+        } else {
+          acknowledge_end_of_data();
+        }
         return;
-      }
     }
   }
 
@@ -138,10 +144,44 @@ class OrderGateway {
   void set_strategy_wake(EventCount* wake) noexcept { strategy_wake_ = wake; }
 
   bool end_of_data() const noexcept { return end_of_data_; }
+  Venue& venue() noexcept { return venue_; }
+  const Venue& venue() const noexcept { return venue_; }
   const GatewayStats& stats() const noexcept { return stats_; }
   const PreTradeChecks& checks() const noexcept { return checks_; }
 
  private:
+  static constexpr bool kPolledVenue = requires(Venue& v) {
+    v.poll([](const ExecReport&) noexcept {});
+    v.begin_shutdown();
+    { v.shutdown_complete() } -> std::same_as<bool>;
+  };
+
+  // Every report the venue emits is about an order this gateway accepted; its last report frees
+  // that order's place under max_open_orders.
+  struct Emit {
+    OrderGateway& g;
+    void operator()(const ExecReport& r) const noexcept {
+      switch (r.kind) {
+        case ExecKind::Fill: ++g.stats_.fills; break;
+        case ExecKind::Cancel: ++g.stats_.cancelled; break;
+        case ExecKind::Reject:
+          ++g.stats_.venue_rejected;
+          g.stats_.rejects.inc(r.reason);
+          break;
+        case ExecKind::EndOfData: break;
+      }
+      if (r.last) g.checks_.on_order_finished();
+      g.report(r);
+    }
+  };
+
+  void acknowledge_end_of_data() noexcept {
+    ExecReport r{};
+    r.kind = ExecKind::EndOfData;
+    r.last = true;
+    report(r);
+    end_of_data_ = true;
+  }
   void report(const ExecReport& r) noexcept { push_wait(out_, r, wait_, strategy_wake_); }
 
   PreTradeChecks checks_;
@@ -151,6 +191,8 @@ class OrderGateway {
   WaitKind wait_;
   GatewayStats stats_;
   bool end_of_data_ = false;
+  bool end_pending_ = false;  // polled venue: end of data received, not yet acknowledged
+  Emit emit_{*this};
   PipelineLatency* latency_ = nullptr;
   EventCount* strategy_wake_ = nullptr;
 };

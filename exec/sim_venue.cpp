@@ -92,9 +92,7 @@ ExecReport SimVenue::fill(uint64_t coid, SymbolId sym, Side side, Fixed qty, Fix
   r.ts_ns = ts;
   r.qty = qty;
   r.price = px;
-  // qty*px carries 1e-16, bps 1e-8: divide by 1e16 to return to 1e-8, and by 1e4 for basis points.
-  const i128 scaled = mul_exact(qty, px) * bps;
-  r.fee = static_cast<Fixed>(div_round_half_away(scaled, static_cast<i128>(kScale) * kScale * 10000));
+  r.fee = fee_from_bps(qty, px, bps);
   r.symbol_id = sym;
   r.side = side;
   r.kind = ExecKind::Fill;

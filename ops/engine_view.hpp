@@ -34,6 +34,8 @@ struct HealthFacts {
   bool has_feed_connections = false;  // live: the feed has connections to watch
   uint64_t feed_connections = 0;
   uint64_t feed_connections_open = 0;
+  bool has_fix_session = false;       // orders go over FIX ([exec] venue = "fix")
+  std::string fix_state;              // the session's state ("logged_on", "disconnected", ...)
 };
 
 enum class AdminAction { Reduce, Halt, Resume };

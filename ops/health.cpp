@@ -39,6 +39,11 @@ HealthStatus evaluate_health(const HealthFacts& f, const StallTracker& stalls, i
         .append(" connections not connected");
     fail(std::move(why));
   }
+  if (f.has_fix_session && f.fix_state != "logged_on") {
+    std::string why = "FIX session down: ";
+    why.append(f.fix_state);
+    fail(std::move(why));
+  }
   if (f.state == "HALTED") {
     std::string why = "state HALTED";
     if (!f.state_reason.empty()) why.append(" (").append(f.state_reason).append(")");
@@ -59,6 +64,7 @@ std::string health_json(const HealthStatus& status, const HealthFacts& f) {
   j["started"] = f.started;
   j["stopping"] = f.stopping;
   if (f.has_feed_connections) j["feed"] = {{"connections", f.feed_connections}, {"open", f.feed_connections_open}};
+  if (f.has_fix_session) j["fix"] = {{"state", f.fix_state}};
   return j.dump();
 }
 

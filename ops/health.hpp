@@ -1,5 +1,5 @@
 // /health and /ready (SPEC §12): the engine is unhealthy, with every reason named, when a stage has
-// stalled, a symbol is stale, a feed connection (or, later, the FIX session) is down, or the state
+// stalled, a symbol is stale, a feed connection or the FIX session is down, or the state
 // is HALTED. /ready also needs the engine to have started trading (the first market event is in)
 // and not to be stopping: a load balancer or an orchestrator sends nothing to an engine that is
 // not ready, while /health answers "is something wrong that a person must look at".

@@ -208,7 +208,7 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
   Config cfg;
   const Reader top(src, root, "");
   top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "stop_loss", "trailing_stop",
-            "feed", "journal", "threads", "live", "exec", "ops"});
+            "feed", "journal", "threads", "live", "exec", "fix", "ops"});
 
   if (const toml::table* t = top.table("venue")) {
     const Reader r(src, *t, "venue");
@@ -544,11 +544,64 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     r.only({"venue"});
     if (auto v = r.string("venue")) {
       if (*v == "sim") cfg.exec.venue = ExecVenue::Sim;
-      else if (*v == "fix")
-        fail(src, r.node("venue"), "key 'exec.venue' = \"fix\": FIX 4.4 order entry is not available in this version; use \"sim\"");
+      else if (*v == "fix") cfg.exec.venue = ExecVenue::Fix;
       else fail(src, r.node("venue"), "key 'exec.venue' = \"" + *v + "\" must be \"sim\" or \"fix\"");
     }
   }
+
+  if (const toml::table* t = top.table("fix")) {
+    const Reader r(src, *t, "fix");
+    r.only({"host", "port", "sender_comp_id", "target_comp_id", "heartbeat_s", "store_dir", "reset_on_logon", "username",
+            "password_env", "reconnect_min_ms", "reconnect_max_ms", "logon_timeout_ms", "shutdown_wait_ms"});
+    FixConfig& fc = cfg.fix;
+    fc.present = true;
+    auto comp_id = [&](std::string_view k, std::string& out) {
+      r.required(k);
+      out = *r.string(k);
+      // Printable ASCII without '=' or SOH: the value goes into every message header as written.
+      const bool ok = !out.empty() && out.size() <= 64 &&
+                      std::all_of(out.begin(), out.end(), [](char c) { return c > ' ' && c < 127 && c != '='; });
+      if (!ok) fail(src, r.node(k), "key '" + r.key(k) + "' must be 1 to 64 printable characters without spaces or '='");
+    };
+    comp_id("sender_comp_id", fc.sender_comp_id);
+    comp_id("target_comp_id", fc.target_comp_id);
+    if (auto v = r.string("host")) {
+      if (v->empty()) fail(src, r.node("host"), "key 'fix.host' must not be empty");
+      fc.host = *v;
+    }
+    r.required("port");
+    if (auto v = r.integer("port")) {
+      if (*v < 1 || *v > 65535) fail(src, r.node("port"), "key 'fix.port' must be between 1 and 65535");
+      fc.port = static_cast<uint16_t>(*v);
+    }
+    if (auto v = r.integer("heartbeat_s")) {
+      if (*v < 1 || *v > 3600) fail(src, r.node("heartbeat_s"), "key 'fix.heartbeat_s' must be between 1 and 3600");
+      fc.heartbeat_s = static_cast<int>(*v);
+    }
+    if (auto v = r.string("store_dir")) {
+      if (v->empty()) fail(src, r.node("store_dir"), "key 'fix.store_dir' must not be empty");
+      fc.store_dir = *v;
+    }
+    fc.reset_on_logon = r.boolean("reset_on_logon").value_or(false);
+    fc.username = r.string("username").value_or("");
+    fc.password_env = r.string("password_env").value_or("");
+    auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
+      if (auto v = r.integer(k)) {
+        if (*v < lo || *v > hi)
+          fail(src, r.node(k), "key '" + r.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+        out = *v;
+      }
+    };
+    bounded("reconnect_min_ms", 1, 3'600'000, fc.reconnect_min_ms);
+    bounded("reconnect_max_ms", 1, 3'600'000, fc.reconnect_max_ms);
+    bounded("logon_timeout_ms", 100, 600'000, fc.logon_timeout_ms);
+    bounded("shutdown_wait_ms", 0, 600'000, fc.shutdown_wait_ms);
+    if (fc.reconnect_max_ms < fc.reconnect_min_ms)
+      fail(src, r.node("reconnect_max_ms") ? r.node("reconnect_max_ms") : r.node("reconnect_min_ms"),
+           "key 'fix.reconnect_max_ms' must not be below 'fix.reconnect_min_ms'");
+  }
+  if (cfg.exec.venue == ExecVenue::Fix && !cfg.fix.present)
+    fail(src, top.node("exec"), "[exec] venue = \"fix\" needs a [fix] table (host, port, sender_comp_id, target_comp_id: docs/fix.md)");
 
   if (const toml::table* t = top.table("threads")) {
     const Reader r(src, *t, "threads");

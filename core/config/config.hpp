@@ -169,6 +169,24 @@ struct ExecConfig {
   ExecVenue venue = ExecVenue::Sim;
 };
 
+// [fix]: the FIX 4.4 session of `[exec] venue = "fix"` (SPEC §11; docs/fix.md).
+struct FixConfig {
+  bool present = false;                // a [fix] table was given
+  std::string host = "127.0.0.1";      // a name or IPv4 address, resolved once at start
+  uint16_t port = 0;                   // required
+  std::string sender_comp_id;          // required: ours
+  std::string target_comp_id;          // required: the acceptor's
+  int heartbeat_s = 30;
+  std::string store_dir = "fix-store"; // sequence numbers and sent messages, kept across restarts
+  bool reset_on_logon = false;         // ResetSeqNumFlag=Y on every Logon (sequence numbers from 1)
+  std::string username;                // Username (553) on the Logon; "" = not sent
+  std::string password_env;            // Password (554) is read from this environment variable
+  int64_t reconnect_min_ms = 100;      // backoff: doubles up to the max, with jitter
+  int64_t reconnect_max_ms = 30000;
+  int64_t logon_timeout_ms = 10000;    // connect + the Logon answer
+  int64_t shutdown_wait_ms = 5000;     // at shutdown: how long open orders may take to finish
+};
+
 struct Config {
   VenueFormat venue_format = VenueFormat::Binance;
   std::vector<SymbolConfig> symbols;
@@ -186,6 +204,7 @@ struct Config {
   LiveConfig live;
   OpsConfig ops;
   ExecConfig exec;
+  FixConfig fix;
 
   std::vector<std::string> symbol_names() const;
 };

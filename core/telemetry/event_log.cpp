@@ -103,7 +103,9 @@ LogFields& LogFields::add(std::string_view key, uint64_t value) noexcept {
 }
 
 EventLog::EventLog(LogLevel min_level, std::FILE* out)
-    : min_(min_level), out_(out), ring_(std::make_unique<SpscRing<Record, 256>>()) {}
+    : min_(min_level), out_(out) {
+  for (auto& r : rings_) r = std::make_unique<SpscRing<Record, 256>>();
+}
 
 void EventLog::emit(int64_t ts_ns, LogLevel level, std::string_view event, std::string_view fields) noexcept {
   const time_t secs = static_cast<time_t>(ts_ns / 1'000'000'000);
@@ -124,7 +126,7 @@ void EventLog::write(LogLevel level, std::string_view event, const LogFields& fi
   emit(realtime_ns(), level, event, fields.view());
 }
 
-void EventLog::post(LogLevel level, std::string_view event, const LogFields& fields) noexcept {
+void EventLog::post(LogLevel level, std::string_view event, const LogFields& fields, LogProducer producer) noexcept {
   if (!enabled(level)) return;
   Record r;
   r.ts_ns = realtime_ns();
@@ -132,12 +134,13 @@ void EventLog::post(LogLevel level, std::string_view event, const LogFields& fie
   r.event_len = static_cast<uint8_t>(std::min(event.size(), sizeof r.event));
   std::memcpy(r.event, event.data(), r.event_len);
   r.fields = fields;
-  if (!ring_->try_push(r)) dropped_.fetch_add(1, std::memory_order_relaxed);
+  if (!rings_[static_cast<std::size_t>(producer)]->try_push(r)) dropped_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void EventLog::drain() noexcept {
   Record r;
-  while (ring_->try_pop(r)) emit(r.ts_ns, r.level, std::string_view(r.event, r.event_len), r.fields.view());
+  for (auto& ring : rings_)
+    while (ring->try_pop(r)) emit(r.ts_ns, r.level, std::string_view(r.event, r.event_len), r.fields.view());
 }
 
 }  // namespace tp

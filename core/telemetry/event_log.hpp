@@ -3,9 +3,9 @@
 //
 //   ts=2026-12-05T06:01:02.123456789Z level=info event=feed_connected conn=1 host=127.0.0.1 port=9443
 //
-// Never written by a hot-path stage itself: the feed thread post()s a fixed-size record into a
-// ring of its own (no allocation, no lock, no system call; a full ring counts a drop) and the
-// monitor thread drain()s it to the output. Threads off the hot path (the journal writer, the ops
+// Never written by a hot-path stage itself: the feed and gateway threads post() a fixed-size record
+// into a ring of their own (no allocation, no lock, no system call; a full ring counts a drop) and
+// the monitor thread drain()s them to the output. Threads off the hot path (the journal writer, the ops
 // endpoint, main) write() directly, under a mutex. Records below the configured level are dropped
 // where they are made.
 #pragma once
@@ -22,6 +22,9 @@
 namespace tp {
 
 enum class LogLevel : uint8_t { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+// The hot-path threads that post(): each has its own single-producer ring.
+enum class LogProducer : uint8_t { Feed = 0, Gateway = 1 };
+inline constexpr std::size_t kLogProducers = 2;
 const char* log_level_name(LogLevel l) noexcept;
 // "debug", "info", "warn", "error"; false for anything else.
 bool parse_log_level(std::string_view text, LogLevel& out) noexcept;
@@ -57,9 +60,11 @@ class EventLog {
   // Off the hot path, any thread: writes the line now.
   void write(LogLevel level, std::string_view event, const LogFields& fields) noexcept;
 
-  // The feed thread only (one producer): queues the line for drain(). Never blocks.
-  void post(LogLevel level, std::string_view event, const LogFields& fields) noexcept;
-  // The monitor thread (one consumer): writes what post() queued.
+  // One hot-path thread per producer (the feed thread: Feed): queues the line for drain(). Never
+  // blocks.
+  void post(LogLevel level, std::string_view event, const LogFields& fields,
+            LogProducer producer = LogProducer::Feed) noexcept;
+  // The monitor thread (one consumer): writes what post() queued, producer by producer.
   void drain() noexcept;
   uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
   uint64_t lines() const noexcept { return lines_.load(std::memory_order_relaxed); }
@@ -77,7 +82,7 @@ class EventLog {
   const LogLevel min_;
   std::FILE* out_;
   std::mutex mu_;  // write() and drain() from different threads share the output
-  std::unique_ptr<SpscRing<Record, 256>> ring_;
+  std::unique_ptr<SpscRing<Record, 256>> rings_[kLogProducers];
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> lines_{0};
 };

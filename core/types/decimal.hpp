@@ -60,6 +60,12 @@ constexpr Fixed mul_round(Fixed a, Fixed b) noexcept {
   return static_cast<Fixed>(div_round_half_away(mul_exact(a, b), kScale));
 }
 
+// The fee of a fill of `qty` at `px` at `bps` basis points, rounded half away from zero to 1e-8
+// (SPEC §9.8): qty*px carries 1e-16, bps 1e-8, so divide by 1e16 and by 1e4 for basis points.
+constexpr Fixed fee_from_bps(Fixed qty, Fixed px, Fixed bps) noexcept {
+  return static_cast<Fixed>(div_round_half_away(mul_exact(qty, px) * bps, static_cast<i128>(kScale) * kScale * 10000));
+}
+
 // Largest multiple of `step` that is <= value (value >= 0, step > 0).
 constexpr Fixed floor_to_step(Fixed value, Fixed step) noexcept { return value - value % step; }
 

@@ -16,19 +16,14 @@ LiveFeed::LiveFeed(const LiveFeedOptions& options, TlsClientContext* tls, Decode
     : options_(options),
       a_(options.connection, tls, stats),
       b_(options.connection, tls, stats),
-      backoff_ms_(options.reconnect_min_ms),
-      rng_(std::random_device{}()) {
+      backoff_(options.reconnect_min_ms, options.reconnect_max_ms) {
   a_.set_recorder(options.recorder);
   b_.set_recorder(options.recorder);
 }
 
 void LiveFeed::schedule_retry() noexcept {
-  // Full jitter over the upper half: many engines that lost the venue at the same moment do not
-  // come back at the same moment.
-  std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
-  const int64_t wait = jitter(rng_);
+  const int64_t wait = backoff_.next_wait_ms();
   next_attempt_ms_ = monotonic_ms() + wait;
-  backoff_ms_ = std::min(backoff_ms_ * 2, options_.reconnect_max_ms);
   LogFields f = fields();
   log(LogLevel::Info, "feed_reconnect_scheduled", f.add("in_ms", wait));
 }
@@ -79,7 +74,7 @@ bool LiveFeed::attempt(WsConnection& c) noexcept {
       }
       ++stats_.subscribe_messages;
     }
-    backoff_ms_ = options_.reconnect_min_ms;  // a connection that subscribed resets the backoff
+    backoff_.reset();  // a connection that subscribed resets the backoff
     return true;
   } catch (const std::exception& e) {  // allocation failure while connecting: retry later
     ++stats_.connect_failures;
@@ -112,9 +107,7 @@ void LiveFeed::start_rotation() noexcept {
   log(LogLevel::Info, "feed_rotation_started", fields());
   if (!attempt(*next_)) {
     // The old connection still delivers: try again after the backoff, no data is lost meanwhile.
-    std::uniform_int_distribution<int64_t> jitter(backoff_ms_ / 2, backoff_ms_);
-    next_try_ms_ = monotonic_ms() + jitter(rng_);
-    backoff_ms_ = std::min(backoff_ms_ * 2, options_.reconnect_max_ms);
+    next_try_ms_ = monotonic_ms() + backoff_.next_wait_ms();
   }
 }
 

@@ -15,10 +15,10 @@
 #pragma once
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "core/timing/reconnect_backoff.hpp"
 #include "core/timing/tsc_clock.hpp"
 #include "core/types/counters.hpp"
 #include "core/telemetry/event_log.hpp"
@@ -116,11 +116,10 @@ class LiveFeed {
   std::string fatal_;
   std::string last_error_;
   int64_t last_error_ms_ = 0;
-  int64_t backoff_ms_;
+  ReconnectBackoff backoff_;
   int64_t next_attempt_ms_ = 0;
   int64_t last_ping_ms_ = 0;
   uint64_t packet_tsc_ = 0;
-  std::minstd_rand rng_;
 };
 
 }  // namespace tp::feed

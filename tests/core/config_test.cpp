@@ -172,8 +172,14 @@ TEST(ConfigLive, ErrorsNameTheKey) {
       {"[live]\nurl = \"ws://h\"\nstale_after_ms = 0\n", "live.stale_after_ms"},
       {"[live]\nurl = \"ws://h\"\nreconnect_min_ms = 100\nreconnect_max_ms = 10\n", "live.reconnect_max_ms"},
       {"[live]\nurl = \"ws://h\"\nretries = 3\n", "unknown key 'live.retries'"},
-      {"[exec]\nvenue = \"fix\"\n", "exec.venue"},
+      {"[exec]\nvenue = \"fix\"\n", "needs a [fix] table"},
       {"[exec]\nvenue = \"paper\"\n", "exec.venue"},
+      {"[fix]\nport = 5001\ntarget_comp_id = \"EX\"\n", "missing required key 'fix.sender_comp_id'"},
+      {"[fix]\nsender_comp_id = \"C\"\ntarget_comp_id = \"EX\"\n", "missing required key 'fix.port'"},
+      {"[fix]\nport = 70000\nsender_comp_id = \"C\"\ntarget_comp_id = \"EX\"\n", "fix.port"},
+      {"[fix]\nport = 1\nsender_comp_id = \"A B\"\ntarget_comp_id = \"EX\"\n", "fix.sender_comp_id"},
+      {"[fix]\nport = 1\nsender_comp_id = \"C\"\ntarget_comp_id = \"EX\"\nheartbeat_s = 0\n", "fix.heartbeat_s"},
+      {"[fix]\nport = 1\nsender_comp_id = \"C\"\ntarget_comp_id = \"EX\"\nseq = 3\n", "unknown key 'fix.seq'"},
   };
   for (const Case& c : cases) {
     try {
@@ -184,6 +190,24 @@ TEST(ConfigLive, ErrorsNameTheKey) {
       EXPECT_NE(std::string(e.what()).find("t.toml:"), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(ConfigTest, FixTableForFixVenue) {
+  const Config c = parse_config(std::string(kLiveBase) +
+                                    "[exec]\nvenue = \"fix\"\n[fix]\nhost = \"127.0.0.1\"\nport = 5001\n"
+                                    "sender_comp_id = \"CLIENT1\"\ntarget_comp_id = \"EXECUTOR\"\nheartbeat_s = 5\n"
+                                    "store_dir = \"/tmp/s\"\nreset_on_logon = true\npassword_env = \"FIX_PW\"\n",
+                                "t.toml");
+  EXPECT_EQ(c.exec.venue, ExecVenue::Fix);
+  EXPECT_TRUE(c.fix.present);
+  EXPECT_EQ(c.fix.port, 5001);
+  EXPECT_EQ(c.fix.sender_comp_id, "CLIENT1");
+  EXPECT_EQ(c.fix.target_comp_id, "EXECUTOR");
+  EXPECT_EQ(c.fix.heartbeat_s, 5);
+  EXPECT_EQ(c.fix.store_dir, "/tmp/s");
+  EXPECT_TRUE(c.fix.reset_on_logon);
+  EXPECT_EQ(c.fix.password_env, "FIX_PW");
+  EXPECT_EQ(c.fix.reconnect_min_ms, 100);
 }
 
 }  // namespace
