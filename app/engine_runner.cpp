@@ -661,6 +661,23 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   return rep;
 }
 
+// Before the market data starts: the FIX session logs on (up to logon_timeout_ms), so the first
+// decisions do not meet a session still connecting. On the calling thread: the gateway thread,
+// which owns the venue from then on, does not exist yet. A session that is not up by then goes on
+// trying from the gateway thread; orders meanwhile are refused (docs/fix.md).
+static void wait_for_fix_logon(fix::FixVenue& v, int64_t timeout_ms, const std::atomic<int>& stop, EventLog& log) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!v.session().logged_on() && stop.load(std::memory_order_relaxed) == 0 &&
+         std::chrono::steady_clock::now() < end) {
+    if (!v.poll([](const ExecReport&) noexcept {})) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!v.session().logged_on()) {
+    LogFields f;
+    log.write(LogLevel::Warn, "fix_not_logged_on_at_start",
+              f.add("waited_ms", timeout_ms).add("last_error", v.session().last_error()));
+  }
+}
+
 static FixReport fix_report(const fix::FixVenue& v) {
   FixReport r;
   r.session = v.session().stats();
@@ -726,6 +743,7 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
   if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0)
     throw StoppedBeforeStart(process_signals::signal_name(sig) + " before the session started: nothing was changed");
   p->start(opt);
+  if (p->fix_venue) wait_for_fix_logon(*p->fix_venue, cfg.fix.logon_timeout_ms, stop_flag_of(opt), p->log);
   std::unique_ptr<feed::SessionRecorder> recorder;
   if (!live.record_path.empty())
     recorder = std::make_unique<feed::SessionRecorder>(live.record_path, 2 * subscribe.size());

@@ -121,8 +121,10 @@ void FixSession::disconnect(const char* why, bool reconnect) noexcept {
   }
   const bool was_up = state_ == FixSessionState::AwaitingLogon || state_ == FixSessionState::LoggedOn ||
                       state_ == FixSessionState::LoggingOut;
-  if (was_up) ++stats_.disconnects;
-  last_error_ = why;
+  // The end of our own Logout is not a problem: not counted, not the last error.
+  const bool clean = state_ == FixSessionState::LoggingOut && !reconnect;
+  if (was_up && !clean) ++stats_.disconnects;
+  if (!clean) last_error_ = why;
   tx_len_ = 0;
   test_request_sent_ns_ = 0;
   resend_until_ = 0;
@@ -403,7 +405,14 @@ FixSession::Verdict FixSession::handle(std::string_view bytes, uint64_t& resend_
   // SequenceReset-Reset: the number is set, whatever this message's own number is.
   if (type == "4" && msg_.get_char(tag::GapFillFlag) != 'Y') {
     const auto to = msg_.get_uint(tag::NewSeqNo);
-    if (to && *to > 0) {
+    if (!to || *to < expected) {
+      // Going back would process numbers twice (the rules: reject, keep the number).
+      ++stats_.garbled;
+      LogFields f;
+      log(LogLevel::Warn, "fix_sequence_reset_refused", f.add("expected", expected).add("new_seq", to.value_or(0)));
+      return Verdict::Ignore;
+    }
+    {
       if (store_.reset(store_.next_sender_seq(), *to)) {
         if (resend_until_ != 0 && *to > resend_until_) resend_until_ = 0;
         LogFields f;
