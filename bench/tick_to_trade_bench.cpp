@@ -58,6 +58,18 @@
 //   for the fill before the next tick keeps one tick in flight: this is latency, not throughput,
 //   and makes every tick cause exactly one order (up: entry buy; down: stop-loss sell).
 //
+// BM_TickToTrade_Fix: the deterministic wiring with the FIX 4.4 venue (issue 12): bytes in ->
+//   NewOrderSingle bytes out. The same messages and strategy; the gateway is
+//   OrderGateway<fix::FixVenue>, logged on to a FIX acceptor on 127.0.0.1 (bench/fix_loopback_acceptor.hpp,
+//   a thread that fills each order at once), its store in a fresh temporary directory. One timed
+//   iteration = one tick that causes an order: t0, normalize, on_market, whose settle drains ring B
+//   into the gateway: pre-trade checks, FixVenue::submit (ClOrdID, NewOrderSingle encoded, written to
+//   the store, sent with send(2)); the clock stops when send() has returned (manual time; the
+//   percentiles come from the same per-order times). Untimed: the gateway polls the socket until the
+//   acceptor's ExecutionReport is read and the fill applied (one order in flight, as in ThreeThreads).
+//   This includes two system calls (the store's write and the socket's send), which the SimVenue
+//   numbers do not have.
+//
 // Machine note: on a 2-CPU machine three busy threads cannot each have a core; the threads yield
 // to each other, and ThreeThreads then measures the scheduler (context switches, time slices),
 // not the pipeline. Only the pinned busy_spin numbers (pinned = 1) say what the rings cost.
@@ -76,6 +88,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -94,12 +107,14 @@
 #include "core/threads/thread_affinity.hpp"
 #include "core/timing/tsc_clock.hpp"
 #include "core/threads/wait_strategy.hpp"
+#include "exec/fix/fix_venue.hpp"
 #include "exec/order_gateway.hpp"
 #include "exec/sim_venue.hpp"
 #include "feed/binance_normalizer.hpp"
 #include "feed/message.hpp"
 #include "feed/normalizer_stats.hpp"
 #include "bench/counting_allocator.hpp"
+#include "bench/fix_loopback_acceptor.hpp"
 
 
 namespace {
@@ -531,11 +546,127 @@ void BM_TickToTrade_ThreeThreads(benchmark::State& state) {
   else if (allocs != 0) state.SkipWithError("allocation in the timed loop");
 }
 
+using FixGateway = tp::OrderGateway<tp::fix::FixVenue>;
+void drain_fix_gateway(void* g) noexcept { static_cast<FixGateway*>(g)->drain(); }
+
+// The Engine above with the FIX venue in place of the simulated one.
+struct FixEngine {
+  tp::Config cfg;
+  tp::SymbolTable symbols;
+  std::unique_ptr<tp::EventRing> ring_a = std::make_unique<tp::EventRing>();
+  std::unique_ptr<tp::GatewayRing> ring_b = std::make_unique<tp::GatewayRing>();
+  std::unique_ptr<tp::ExecRing> ring_c = std::make_unique<tp::ExecRing>();
+  std::unique_ptr<tp::JournalRing> ring_d = std::make_unique<tp::JournalRing>();
+  tp::feed::NormalizerStats norm_stats;
+  tp::feed::BinanceNormalizer normalizer;
+  tp::fix::FixVenue venue;
+  FixGateway gateway;
+  tp::Strategy strategy;
+
+  FixEngine(tp::Config c, const tp::FixConfig& fix)
+      : cfg(std::move(c)),
+        symbols(cfg.symbol_names()),
+        normalizer(symbols, norm_stats, static_cast<std::size_t>(cfg.feed.max_message_bytes)),
+        venue(fix, cfg.symbol_names(), cfg.sim.taker_fee_bps, static_cast<std::size_t>(cfg.risk.max_open_orders)),
+        gateway(cfg.risk, venue, *ring_b, *ring_c, cfg.threads.gateway_wait),
+        strategy(cfg, symbols, *ring_b, *ring_c, *ring_d, /*forward_book_tops=*/false,
+                 tp::SettleFn{&gateway, &drain_fix_gateway}) {}
+
+  // Polls the session until the strategy has no order open (the fill came back), or 2 s.
+  bool settle() noexcept {
+    const auto end = std::chrono::steady_clock::now() + kStallTimeout;
+    while (strategy.open_orders() != 0) {
+      gateway.poll();
+      strategy.drain_exec();
+      drain_journal(*ring_d);
+      if (std::chrono::steady_clock::now() > end) return false;
+    }
+    return true;
+  }
+};
+
+void BM_TickToTrade_Fix(benchmark::State& state) {
+  const Corpus& c = corpus();
+  char dir_template[] = "/tmp/tickpipe-t2t-fix-XXXXXX";
+  if (::mkdtemp(dir_template) == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  const std::string dir = dir_template;
+  const char* error = nullptr;
+  tp::LatencyHistogram hist;
+  {
+    tp::bench::FixLoopbackAcceptor acceptor;
+    tp::FixConfig fix;
+    fix.present = true;
+    fix.port = static_cast<uint16_t>(acceptor.port());
+    fix.sender_comp_id = "CLIENT1";
+    fix.target_comp_id = "EXECUTOR";
+    fix.store_dir = dir;
+    auto e = std::make_unique<FixEngine>(make_config(tp::WaitKind::SpinThenYield), fix);
+    const auto logon_end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!e->venue.session().logged_on() && std::chrono::steady_clock::now() < logon_end) e->gateway.poll();
+    if (!e->venue.session().logged_on()) error = "no logon";
+
+    uint64_t seq = 0;
+    for (; seq < kWarmupTicks && error == nullptr; ++seq) {
+      tp::MarketEvent ev;
+      if (!e->normalizer.normalize(message(c, seq), ev)) error = "a message did not normalize to an event";
+      else e->strategy.on_market(ev);
+      drain_journal(*e->ring_d);
+      if (error == nullptr && !e->settle()) error = "no fill in the warm-up";
+    }
+
+    const uint64_t allocs0 = tp::bench::allocations();
+    for (auto _ : state) {
+      if (error != nullptr) break;
+      double seconds = -1;
+      for (uint32_t tries = 0; seconds < 0 && error == nullptr; ++tries) {
+        if (tries == kMaxTicksWithoutOrder) {
+          error = "no order for too many ticks";
+          break;
+        }
+        const uint64_t sent0 = e->venue.stats().orders_sent;
+        tp::MarketEvent ev;
+        const uint64_t t0 = tp::tsc_now();
+        if (!e->normalizer.normalize(message(c, seq++), ev)) [[unlikely]] {
+          error = "a message did not normalize to an event";
+          break;
+        }
+        e->strategy.on_market(ev);  // settle: gateway.drain() -> FixVenue::submit -> send()
+        const uint64_t t1 = tp::tsc_now();
+        if (e->venue.stats().orders_sent != sent0) {
+          const uint64_t ns = tp::TscClock::to_ns(t1 - t0);
+          hist.record(ns);
+          seconds = static_cast<double>(ns) * 1e-9;
+        }
+        drain_journal(*e->ring_d);
+        if (!e->settle()) error = "the acceptor did not fill";
+      }
+      if (error != nullptr) break;
+      state.SetIterationTime(seconds);
+    }
+    const uint64_t allocs = tp::bench::allocations() - allocs0;
+    state.counters["allocs"] = static_cast<double>(allocs);
+    if (error == nullptr && allocs != 0) error = "allocation in the timed loop";
+    const tp::GatewayStats& gs = e->gateway.stats();
+    if (error == nullptr && (gs.rejected != 0 || gs.venue_rejected != 0)) error = "orders were rejected";
+    e->venue.begin_shutdown();
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (!e->venue.shutdown_complete() && std::chrono::steady_clock::now() < end) e->gateway.poll();
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  report_tick_to_trade(state, hist.snapshot());
+  if (error != nullptr) state.SkipWithError(error);
+}
+
 }  // namespace
 
 BENCHMARK(BM_TickToTrade_NormalizeOnly);
 BENCHMARK(BM_TickToTrade_SameThread);
 BENCHMARK(BM_TickToTrade_ThreeThreads)->UseManualTime();
+BENCHMARK(BM_TickToTrade_Fix)->UseManualTime();
 
 int main(int argc, char** argv) {
   tp::TscClock::init();  // before any thread stamps
