@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "../app/cli_runner.hpp"
+#include "../peers/fix_exchange.hpp"
 #include "../peers/ws_market_server.hpp"
 #include "app/engine_runner.hpp"
 #include "core/config/config.hpp"
@@ -249,6 +250,39 @@ INSTANTIATE_TEST_SUITE_P(Live, LiveAllocations,
                            return std::string(i.param.mode == ReplayMode::Threaded ? "Threaded" : "Deterministic") +
                                   (i.param.tls ? "Tls" : "Plain");
                          });
+
+// A live session whose orders go over FIX 4.4 (issue 12): the order path (FixVenue::submit: ClOrdID,
+// NewOrderSingle, store, send) and the report path (framer, ExecutionReport, fills on ring C) make
+// no allocation either. The exchange (tests/peers/fix_exchange) is another process: not counted.
+TEST(FixAllocations, NoneAfterWarmUp) {
+  testing::TempDir dir;
+  testing::WsMarketServer server({"--messages", std::string(TP_SOURCE_DIR) + "/tests/data/binance/spot_btcusdt_20240808_head400.txt",
+                                  "--repeat", "5", "--rate", "4000"});
+  testing::FixExchange exchange({"--store-dir", dir / "venue-store", "--price", "61000.5", "--fill", "partial:2",
+                                 "--commission-bps", "7.5", "--max-seconds", "60"});
+  std::string toml = testing::read_file(std::string(TP_SOURCE_DIR) + "/config/bench.toml");
+  toml += "\n[live]\nurl = \"" + server.url("/stream") + "\"\nstale_after_ms = 10000\n";
+  toml += "[exec]\nvenue = \"fix\"\n[fix]\nport = " + std::to_string(exchange.port()) +
+          "\nsender_comp_id = \"CLIENT1\"\ntarget_comp_id = \"EXECUTOR\"\nstore_dir = \"" + dir / "fix-store" + "\"\n";
+  const Config cfg = parse_config(toml, "live.toml");
+  ReplayOptions opt;
+  opt.mode = ReplayMode::Threaded;
+  opt.journal_path = dir / "j.jsonl";
+  opt.probe.warm = &arm;
+  opt.probe.stages_done = &disarm;
+  opt.probe.warm_after_messages = 500;
+  g_allocations.store(0);
+  g_first_size.store(0);
+  LiveRunOptions live;
+  live.duration_seconds = 1.2;
+  const RunReport rep = run_live(cfg, opt, live);
+  disarm(nullptr);
+  EXPECT_EQ(g_allocations.load(), 0u) << "first allocation after warm-up: " << g_first_size.load() << " bytes";
+  ASSERT_TRUE(rep.fix.has_value());
+  EXPECT_GT(rep.fix->venue.orders_sent, 10u) << "the session traded after the warm-up";
+  EXPECT_GT(rep.fix->venue.fills, 10u);
+  EXPECT_EQ(rep.fix->state, "stopped");
+}
 
 }  // namespace
 }  // namespace tp
