@@ -162,29 +162,39 @@ void FixVenue::send_cancel(Order& o) noexcept {
   const Fixed qty = o.qty;
   const Side side = o.side;
   const std::string& symbol = symbols_[o.symbol_id];
+  const uint64_t seq_before = session_.next_sender_seq();
   if (session_.send_app([&](FixEncoder& e, uint64_t seq, int64_t now) noexcept {
         return e.order_cancel_request(seq, now, cancel_id, orig_id, symbol, side, qty);
       })) {
+    o.cancel_seq = seq_before;
     ++o.cancels;
     o.cancel_sent = true;
     ++stats_.cancels_sent;
   }
 }
 
-void FixVenue::send_status_request(const Order& o) noexcept {
+void FixVenue::send_status_request(Order& o) noexcept {
+  if (o.status_asked) return;
   char id[kMaxClOrdId];
   const std::string_view clordid = format_clordid(o.coid, id);
   const std::string& symbol = symbols_[o.symbol_id];
   const Side side = o.side;
+  const uint64_t seq_before = session_.next_sender_seq();
   if (session_.send_app([&](FixEncoder& e, uint64_t seq, int64_t now) noexcept {
         return e.order_status_request(seq, now, clordid, symbol, side);
-      }))
+      })) {
+    o.status_seq = seq_before;
+    o.status_asked = true;
     ++stats_.status_requests_sent;
+  }
 }
 
 void FixVenue::on_disconnected() noexcept {
   was_disconnected_ = true;
-  for (Order& o : table_) o.cancel_sent = false;  // a cancel in flight may be lost: sent again later
+  for (Order& o : table_) {
+    o.cancel_sent = false;  // a cancel in flight may be lost: sent again later
+    o.status_asked = false;
+  }
 }
 
 void FixVenue::on_logged_on() noexcept {
@@ -205,14 +215,20 @@ void FixVenue::on_logged_on() noexcept {
 }
 
 void FixVenue::on_resend_requested(uint64_t begin) noexcept {
-  // What the acceptor asked for again was gap-filled: orders and cancels sent from `begin` on never
-  // reached it. Their state is unknown: ask (an order it does not know is rejected on the answer).
+  // What the acceptor asked for again was gap-filled: every message we sent from `begin` on is void
+  // for it (one it had received and queued behind the gap is dropped by the gap fill too). Orders,
+  // cancels and status requests among them did not happen: ask for the state of those orders again
+  // (an order the acceptor does not know is rejected on the answer; a cancel still wanted is sent
+  // again once the answer shows the order open).
   for (Order& o : table_) {
     if (o.coid == kFree) continue;
-    if (o.sent_seq >= begin || o.cancel_sent) {
-      o.cancel_sent = false;
-      send_status_request(o);
-    }
+    const bool order_void = o.sent_seq >= begin;
+    const bool cancel_void = o.cancel_sent && o.cancel_seq >= begin;
+    const bool status_void = o.status_asked && o.status_seq >= begin;
+    if (!order_void && !cancel_void && !status_void) continue;
+    if (cancel_void) o.cancel_sent = false;
+    o.status_asked = false;
+    send_status_request(o);
   }
 }
 
@@ -329,6 +345,7 @@ int FixVenue::on_execution_report(const FixMessage& m, ExecReport* out) noexcept
       finish(o->filled > 0 ? ExecKind::Cancel : ExecKind::Reject);
       return n;
     case 'I': {  // OrderStatus: the answer to our request after a reconnect
+      o->status_asked = false;
       // Quantity filled that no Trade report told us of: one fill at the price that makes the
       // order's average what the acceptor says (AvgPx), as near as 1e-8 allows.
       if (cum && *cum > o->filled && *cum <= o->qty) {

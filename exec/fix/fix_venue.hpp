@@ -145,6 +145,8 @@ class FixVenue {
   struct Order {
     uint64_t coid = kFree;
     uint64_t sent_seq = 0;     // MsgSeqNum of its NewOrderSingle
+    uint64_t cancel_seq = 0;   // ... of its last OrderCancelRequest
+    uint64_t status_seq = 0;   // ... of its last OrderStatusRequest
     uint64_t last_exec = 0;    // hash of the last applied Trade's ExecID
     Fixed qty = 0;
     Fixed filled = 0;          // applied so far (CumQty as far as we know)
@@ -155,6 +157,7 @@ class FixVenue {
     uint8_t cancels = 0;       // OrderCancelRequests sent (names the next one's ClOrdID)
     bool cancel_wanted = false;
     bool cancel_sent = false;  // on this logon
+    bool status_asked = false; // an OrderStatusRequest on this logon awaits its answer
   };
 
   // The session's view of this venue, for one poll.
@@ -185,7 +188,7 @@ class FixVenue {
   void on_disconnected() noexcept;
   void on_resend_requested(uint64_t begin) noexcept;
   void send_cancel(Order& o) noexcept;
-  void send_status_request(const Order& o) noexcept;
+  void send_status_request(Order& o) noexcept;  // once per logon until answered
   // The order a ClOrdID names (ours, this incarnation, held); counts the misses.
   Order* order_of(std::string_view clordid) noexcept;
 

@@ -347,7 +347,7 @@ TEST(FixSession, ResetOnLogon) {
   EXPECT_EQ(h.filled(2), fx("0.1"));
 }
 
-TEST(FixSession, HeartbeatAndTestRequestAnswered) {
+TEST(FixSession, HeartbeatsBothWays) {
   ScratchDir dir;
   FixExchange ex(exchange_args(dir, {}));
   FixConfig cfg = fix_config(ex.port(), dir / "store");

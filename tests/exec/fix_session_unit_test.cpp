@@ -108,6 +108,12 @@ class RawAcceptor {
       });
     }
   }
+  // Drops the connection (as an acceptor that fails), forgetting what it received.
+  void drop() {
+    if (conn_ >= 0) ::close(conn_);
+    conn_ = -1;
+    received_.clear();
+  }
   void send(const std::string& bytes) {
     ASSERT_GE(conn_, 0);
     ASSERT_EQ(::send(conn_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
@@ -248,6 +254,51 @@ TEST(FixSessionUnit, PossDupResendNotAppliedTwice) {
   EXPECT_EQ(r.h.filled(1), fx("0.2"));
   EXPECT_TRUE(fills[1].last);
   EXPECT_EQ(r.h.venue().stats().duplicate_reports, 2u);
+}
+
+TEST(FixSessionUnit, TestRequestAnswered) {
+  Rig r;
+  r.logged_on();
+  r.acc.send(fix_msg("1", 2, "112=PING-7|"));
+  ASSERT_TRUE(r.until([&] { return r.acc.got("0"); }));
+  bool echoed = false;
+  for (const auto& m : r.acc.received())
+    if (m.type == "0") echoed = echoed || m.raw.find("\x01" "112=PING-7\x01") != std::string::npos;
+  EXPECT_TRUE(echoed);
+  EXPECT_EQ(r.h.venue().session().next_target_seq(), 3u);
+}
+
+// After a reconnect the engine asks for the state of the order it had in flight; the acceptor's
+// ResendRequest arrives only after that status request, and the gap fill that answers it voids the
+// status request too (an acceptor drops what it queued behind the gap). The engine must ask again,
+// after the gap fill.
+TEST(FixSessionUnit, StatusRequestVoidedByGapFillIsSentAgain) {
+  Rig r;
+  r.logged_on();
+  r.h.submit(market_order(1, Side::Buy, "0.2"));
+  ASSERT_TRUE(r.until([&] { return r.acc.got("D"); }));
+  const uint64_t order_seq = r.acc.received().back().seq;
+  r.acc.drop();
+  ASSERT_TRUE(r.until([&] { return r.acc.connections() == 2 && r.acc.got("A"); }));
+  r.acc.logon_answer(2);
+  ASSERT_TRUE(r.until([&] { return r.acc.got("H"); }));
+  EXPECT_EQ(r.acc.count("H"), 1u);
+  r.acc.send(fix_msg("2", 3, "7=" + std::to_string(order_seq) + "|16=0|"));
+  ASSERT_TRUE(r.until([&] { return r.acc.count("H") == 2; }));
+  uint64_t gap_fill_to = 0;
+  uint64_t second_status_seq = 0;
+  for (const auto& m : r.acc.received()) {
+    fix::FixMessage msg;
+    ASSERT_TRUE(msg.parse(m.raw));
+    if (m.type == "4") gap_fill_to = msg.get_uint(fix::tag::NewSeqNo).value_or(0);
+    if (m.type == "H") second_status_seq = m.seq;
+  }
+  EXPECT_GT(gap_fill_to, 0u);
+  EXPECT_EQ(second_status_seq, gap_fill_to);  // the first number after the gap fill
+  // The acceptor never had the order: its answer rejects it.
+  r.acc.send(fix_msg("8", 4, "37=NONE|11=" + r.h.clordid(1) + "|17=S1|150=I|39=8|55=BTCUSDT|54=1|14=0|151=0|6=0|58=unknown order|"));
+  ASSERT_TRUE(r.until([&] { return r.h.finished(1); }));
+  EXPECT_EQ(r.h.of(1, ExecKind::Reject).size(), 1u);
 }
 
 TEST(FixSessionUnit, LogonTimeout) {
