@@ -1,11 +1,23 @@
 // FixEncoder: the FIX 4.4 messages the engine sends, written into one fixed buffer from
-// preformatted parts - the session's CompIDs are formatted once, the SendingTime's date and time
-// once a second - with BodyLength and CheckSum computed as the message is finished. No
-// allocation after construction; each call returns a view valid until the next call.
+// preformatted parts, with no allocation after construction; each call returns a view valid until
+// the next call.
 //
 // Body layout: 35=<type> 49=<sender> 56=<target> 34=<seq> [43=Y 122=<orig time>] 52=<time> ...
 // The body is written from a fixed offset and `8=FIX.4.4<SOH>9=<len><SOH>` is then written just
 // before it, right-aligned, so nothing is moved.
+//
+// What makes it fast (bench/fix_codec_bench.cpp, BENCHMARKS.md "FIX codec"):
+//   - `35=?<SOH>49=<sender><SOH>56=<target><SOH>34=` is written into the buffer once, at
+//     construction; a message writes its type character and then starts at the MsgSeqNum value;
+//   - every tag is a string literal (`<SOH>55=`) copied with a constant-size memcpy, never a
+//     number converted per field;
+//   - numbers are written two digits at a time from a table; a Fixed is written with its
+//     trailing zeros trimmed arithmetically, not by formatting 8 digits and scanning them;
+//   - SendingTime/TransactTime: the date and time of day are formatted once a second and the
+//     milliseconds once a millisecond, and the 21 bytes are then copied;
+//   - the room a message needs is checked once, before it is written (its strings' lengths plus
+//     a bound on everything else), not per byte;
+//   - the CheckSum of the constant prefix is computed once; the rest is summed 16 bytes at a time.
 #pragma once
 
 #include <cstddef>
@@ -49,23 +61,28 @@ class FixEncoder {
   void format_time(int64_t ns, char* out) noexcept;
 
  private:
-  void begin(std::string_view msg_type, uint64_t seq, int64_t now_ns, bool poss_dup = false) noexcept;
-  void add(int tag, std::string_view value) noexcept;
-  void add_uint(int tag, uint64_t value) noexcept;
-  void add_fixed(int tag, Fixed value) noexcept;  // trailing zeros trimmed: 0.15, 61837.63, 5
-  void add_char(int tag, char value) noexcept;
-  void add_time(int tag, int64_t ns) noexcept;
-  void put(std::string_view s) noexcept;
-  void put_uint(uint64_t v) noexcept;
-  std::string_view finish() noexcept;
+  // Writes the type character, the MsgSeqNum and the SendingTime (and PossDupFlag and
+  // OrigSendingTime when `poss_dup`); returns where the next field starts, or nullptr when the
+  // message, with `var_bytes` of caller strings, might not fit the buffer.
+  char* begin(char msg_type, uint64_t seq, int64_t now_ns, std::size_t var_bytes, bool poss_dup = false) noexcept;
+  // Writes BodyLength before the body and CheckSum after it (the body ends at `end`).
+  std::string_view finish(char* end) noexcept;
+  // The 21 bytes of `ns`'s UTCTimestamp (kept until the millisecond changes).
+  const char* time_text(int64_t ns) noexcept;
 
   static constexpr std::size_t kHeaderRoom = 32;  // "8=FIX.4.4|9=" + up to 6 digits + SOH
+  // A bound on the bytes any message writes after the prefix, beyond the strings it is given:
+  // tags, separators, numbers of up to 20 digits, Fixed values, timestamps (gap_fill, the
+  // largest, needs about 110).
+  static constexpr std::size_t kMaxFixedPart = 256;
+  static constexpr std::size_t kTrailer = 7;  // "10=NNN<SOH>"
+
   char buf_[kCapacity];
-  std::size_t end_ = kHeaderRoom;  // where the body written so far ends
-  bool overflow_ = false;
-  std::string comp_ids_;           // "49=<sender><SOH>56=<target><SOH>"
-  int64_t cached_second_ = -1;     // the second cached_time_ holds
-  char cached_time_[17] = {};      // "YYYYMMDD-HH:MM:SS"
+  std::size_t prefix_end_ = kCapacity;  // end of "35=?|49=..|56=..|34=" (kCapacity: CompIDs too long)
+  unsigned prefix_sum_ = 0;             // byte sum of that prefix, less its type character
+  int64_t cached_ms_ = INT64_MIN;       // the millisecond cached_time_ holds
+  int64_t cached_second_ = INT64_MIN;   // the second its first 17 bytes hold
+  char cached_time_[21] = {};           // "YYYYMMDD-HH:MM:SS.sss"
 };
 
 }  // namespace tp::fix

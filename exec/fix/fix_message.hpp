@@ -2,6 +2,13 @@
 // BodyLength and CheckSum already checked): its fields as (tag, value) views into the framer's
 // buffer, the header fields the session needs read once, and typed getters for the rest. Valid
 // only while that buffer is (during the framer's callback). No allocation.
+//
+// One pass (bench/fix_codec_bench.cpp, BENCHMARKS.md "FIX codec"): the SOHs of 64 bytes at a time
+// are found as a bit mask (AVX2 or SSE2 compares; a byte loop where neither is there), each field's
+// tag is read and checked (one to three digits without a loop), and the first field of each tag
+// below kIndexedTags is recorded in a small table, so get() is O(1) for every tag the engine
+// reads; larger tags are found by a scan. The table is not cleared per message: an entry counts
+// only while it carries this parse's generation number. Nothing outside `msg` is read.
 #pragma once
 
 #include <array>
@@ -43,7 +50,14 @@ class FixMessage {
   std::string_view raw() const noexcept { return raw_; }
 
   // The first field with this tag (empty optional: absent).
-  std::optional<std::string_view> get(int tag) const noexcept;
+  std::optional<std::string_view> get(int tag) const noexcept {
+    if (static_cast<unsigned>(tag) < kIndexedTags) {
+      const uint16_t e = index_[static_cast<unsigned>(tag)];
+      if ((e >> 8) != generation_) return std::nullopt;
+      return fields_[e & 0xff].value;
+    }
+    return get_slow(tag);
+  }
   bool has(int tag) const noexcept { return get(tag).has_value(); }
   std::optional<uint64_t> get_uint(int tag) const noexcept;
   // A FIX Qty/Price/Amt in the engine's fixed point (SPEC §1): at most 8 fractional digits, no
@@ -61,7 +75,21 @@ class FixMessage {
     int tag;
     std::string_view value;
   };
+  // Tags below this are found through index_; others (and negative ones) by a linear scan.
+  static constexpr unsigned kIndexedTags = 1024;
+  static_assert(kMaxFields <= 256, "index_ keeps a field index in 8 bits");
+
+  std::optional<std::string_view> get_slow(int tag) const noexcept;
+  bool fail(const char* why) noexcept {
+    error_ = why;
+    return false;
+  }
+
   std::array<Field, kMaxFields> fields_{};
+  // index_[tag]: (generation << 8) | index of the tag's first field, for this parse when its
+  // generation is generation_ (1..255; 0 is never current, so a zeroed entry is empty).
+  std::array<uint16_t, kIndexedTags> index_{};
+  unsigned generation_ = 1;
   std::size_t count_ = 0;
   std::string_view raw_;
   std::string_view msg_type_;
