@@ -146,17 +146,27 @@ TEST(Ops, AdminNeedsTheTokenAndItsCommandsReachTheJournal) {
   EXPECT_EQ(post(port, "/admin/halt", "Basic correct-horse").status, 401);
   EXPECT_EQ(nlohmann::json::parse(get(port, "/state").body)["state"], "ACTIVE") << "a refused command changes nothing";
 
+  // 200 when the strategy applied it within the reply's 2 s, else 202 (queued); on a slow machine
+  // (sanitizers, a loaded CI) it may be the latter, and the state must then follow shortly.
+  auto state_is = [&](const char* want) {
+    return [want](const Reply& r) {
+      return r.status == 200 && nlohmann::json::parse(r.body, nullptr, false).value("state", "") == want;
+    };
+  };
   const Reply halt = post(port, "/admin/halt", "Bearer correct-horse");
-  ASSERT_EQ(halt.status, 200) << halt.body;
-  EXPECT_EQ(nlohmann::json::parse(halt.body)["state"], "HALTED");
+  ASSERT_TRUE(halt.status == 200 || halt.status == 202) << halt.body;
+  if (halt.status == 200) {
+    EXPECT_EQ(nlohmann::json::parse(halt.body)["state"], "HALTED");
+  }
+  ASSERT_TRUE(state_is("HALTED")(poll(port, "/state", state_is("HALTED"), std::chrono::seconds(10))));
   const Reply health = get(port, "/health");
   EXPECT_EQ(health.status, 503);
   EXPECT_NE(health.body.find("state HALTED (kill_switch)"), std::string::npos) << health.body;
   EXPECT_NE(get(port, "/metrics").body.find("tickpipe_trading_state{state=\"HALTED\"} 1"), std::string::npos);
 
   const Reply resume = post(port, "/admin/resume", "bearer correct-horse");  // the scheme is case-insensitive
-  ASSERT_EQ(resume.status, 200) << resume.body;
-  EXPECT_EQ(nlohmann::json::parse(get(port, "/state").body)["state"], "ACTIVE");
+  ASSERT_TRUE(resume.status == 200 || resume.status == 202) << resume.body;
+  ASSERT_TRUE(state_is("ACTIVE")(poll(port, "/state", state_is("ACTIVE"), std::chrono::seconds(10))));
 
   ASSERT_TRUE(engine.wait_exit(std::chrono::seconds(20)));
   EXPECT_EQ(engine.exit_code(), 0) << engine.log();
