@@ -64,6 +64,10 @@ class EngineProcess {
     return 0;
   }
 
+  // Asks the engine to stop (SIGTERM: a clean stop, exit 0); wait_exit() then reaps it.
+  void request_stop() {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+  }
   // Waits for the process to end; false if it is still running after `timeout`.
   bool wait_exit(std::chrono::milliseconds timeout) {
     if (pid_ <= 0) return true;

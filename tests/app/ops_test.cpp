@@ -135,7 +135,9 @@ TEST(Ops, AdminNeedsTheTokenAndItsCommandsReachTheJournal) {
   TempDir dir;
   WsMarketServer server({"--messages", kMessages, "--rate", "100", "--repeat", "0"});
   const std::string cfg = ops_config(dir, server.url("/stream"), 5000);
-  EngineProcess engine(live_args(dir, cfg, "5"), {"TICKPIPE_ADMIN_TOKEN=correct-horse"}, dir);
+  // Stopped by SIGTERM once the checks are done; the long duration only bounds a test gone wrong
+  // (a short one could end the session before a slow build's admin command is applied).
+  EngineProcess engine(live_args(dir, cfg, "60"), {"TICKPIPE_ADMIN_TOKEN=correct-horse"}, dir);
   const int port = engine.ops_port();
   ASSERT_GT(port, 0) << engine.log();
   ASSERT_EQ(poll(port, "/ready", [](const Reply& r) { return r.status == 200; }, std::chrono::seconds(5)).status, 200);
@@ -168,6 +170,7 @@ TEST(Ops, AdminNeedsTheTokenAndItsCommandsReachTheJournal) {
   ASSERT_TRUE(resume.status == 200 || resume.status == 202) << resume.body;
   ASSERT_TRUE(state_is("ACTIVE")(poll(port, "/state", state_is("ACTIVE"), std::chrono::seconds(10))));
 
+  engine.request_stop();
   ASSERT_TRUE(engine.wait_exit(std::chrono::seconds(20)));
   EXPECT_EQ(engine.exit_code(), 0) << engine.log();
   const std::string journal = read_file(dir / "j.jsonl");
