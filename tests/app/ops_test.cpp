@@ -141,6 +141,18 @@ TEST(Ops, AdminNeedsTheTokenAndItsCommandsReachTheJournal) {
   const int port = engine.ops_port();
   ASSERT_GT(port, 0) << engine.log();
   ASSERT_EQ(poll(port, "/ready", [](const Reply& r) { return r.status == 200; }, std::chrono::seconds(5)).status, 200);
+  // The recording opens with two depth updates stamped with their 2024 event time; the first
+  // bookTicker carries today's receive time (it has no "E"), which rolls the trading day over and
+  // sets the state ACTIVE (SPEC 5). A halt applied before that would be undone by the rollover, so
+  // the commands start once the engine is past the first few messages.
+  const Reply past_rollover = poll(
+      port, "/state",
+      [](const Reply& r) {
+        const auto j = nlohmann::json::parse(r.body, nullptr, false);
+        return r.status == 200 && !j.is_discarded() && j.value("market_events", 0) >= 10;
+      },
+      std::chrono::seconds(10));
+  ASSERT_GE(nlohmann::json::parse(past_rollover.body, nullptr, false).value("market_events", 0), 10) << past_rollover.body;
 
   EXPECT_EQ(post(port, "/admin/halt", "").status, 401);
   EXPECT_EQ(post(port, "/admin/halt", "Bearer wrong-horse").status, 401);
