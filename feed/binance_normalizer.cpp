@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include "feed/book/depth_levels.hpp"
 #include "feed/json_document_checks.hpp"
 #include "feed/json_scalar.hpp"
 
@@ -24,7 +25,9 @@ using simdjson::error_code;
 namespace {
 
 // The single-letter event keys this normalizer reads. Everything else is skipped unread.
-enum Key : uint8_t { kE_lower, kE_upper, kS, kU, kBidPx, kBidQty, kAskPx, kAskQty, kP, kQ, kT, kM, kNumKeys };
+enum Key : uint8_t { kE_lower, kE_upper, kS, kU, kU_upper, kBidPx, kBidQty, kAskPx, kAskQty, kP, kQ, kT, kM, kNumKeys };
+// In a depthUpdate, "b" and "a" (kBidPx, kAskPx) are the arrays of bid and ask levels; "U" is the
+// first update id; "pu" (futures) is the previous diff's "u".
 
 // Key byte -> Key, or -1: a table rather than a switch (no jump-table branch per field).
 constexpr std::array<int8_t, 256> kKeyIndex = [] {
@@ -34,6 +37,7 @@ constexpr std::array<int8_t, 256> kKeyIndex = [] {
   t['E'] = kE_upper;
   t['s'] = kS;
   t['u'] = kU;
+  t['U'] = kU_upper;
   t['b'] = kBidPx;
   t['B'] = kBidQty;
   t['a'] = kAskPx;
@@ -60,12 +64,20 @@ struct Scan {
   bool has_id = false;
   bool has_last_update_id = false;
   std::string_view stream;
+  Slot pu;              // depthUpdate "pu" (futures), when has_pu
+  Slot last_update_id;  // REST snapshot "lastUpdateId", "bids", "asks"
+  Slot bids;
+  Slot asks;
+  bool has_pu = false;
+  bool has_bids = false;
+  bool has_asks = false;
 
   // Forgets the previous message (the slots are only read where `mask` says they were assigned).
   void reset() noexcept {
     mask = 0;
     has_stream = has_data = data_is_object = false;
     has_result = has_id = has_last_update_id = false;
+    has_pu = has_bids = has_asks = false;
     stream = {};
   }
   bool has(int k) const noexcept { return (mask >> k) & 1u; }
@@ -94,10 +106,17 @@ error_code scan_object(od::object& obj, Scan& sc, bool top) noexcept {
       sc.mask |= 1u << idx;
       continue;
     }
+    if (key_is(k, "pu")) {  // an event key: in "data", or at the top of a raw stream
+      if (top && sc.has_data) continue;
+      if (error_code err = json::read_scalar(f.value(), sc.pu, false)) return err;
+      sc.has_pu = true;
+      continue;
+    }
     if (!top) continue;
     if (key_is(k, "data")) {
       sc.has_data = true;
       sc.mask = 0;  // the event is the envelope's data, nothing else
+      sc.has_pu = false;
       od::json_type t;
       if (error_code err = f.value().type().get(t)) return err;
       if (t != od::json_type::object) continue;
@@ -117,6 +136,13 @@ error_code scan_object(od::object& obj, Scan& sc, bool top) noexcept {
       sc.has_id = true;
     } else if (key_is(k, "lastUpdateId")) {
       sc.has_last_update_id = true;
+      if (error_code err = json::read_scalar(f.value(), sc.last_update_id, false)) return err;
+    } else if (key_is(k, "bids")) {
+      sc.has_bids = true;
+      if (error_code err = json::read_scalar(f.value(), sc.bids, false)) return err;
+    } else if (key_is(k, "asks")) {
+      sc.has_asks = true;
+      if (error_code err = json::read_scalar(f.value(), sc.asks, false)) return err;
     }
   }
   return simdjson::SUCCESS;
@@ -209,6 +235,7 @@ class FastReader {
   FastReader(const char* p, const char* end) noexcept : p_(p), end_(end) {}
 
   bool at_end() const noexcept { return p_ == end_; }
+  const char* position() const noexcept { return p_; }
   // The next byte, or '\0' at the end ('\0' is never valid here, so it stops every rule).
   char peek() const noexcept { return p_ < end_ ? *p_ : '\0'; }
   bool eat(char c) noexcept {
@@ -336,8 +363,11 @@ inline bool fast_value(FastReader& r, Slot* slot, int array_depth = 2) noexcept 
     return r.word("null");
   }
   if (c == '[') {
-    s.kind = Kind::Other;
-    return array_depth > 0 && fast_array(r, array_depth);
+    s.kind = Kind::Array;
+    s.str = r.position();
+    if (array_depth <= 0 || !fast_array(r, array_depth)) return false;
+    s.len = static_cast<uint32_t>(r.position() - s.str);
+    return true;
   }
   return false;
 }
@@ -396,11 +426,15 @@ bool fast_object(FastReader& r, Scan& sc, bool top) noexcept {
     if (!r.string(k, klen) || !r.eat(':')) return false;
     if (klen == 1) return false;  // short_key reads every valid one-byte key
     const std::string_view key(k, klen);
-    if (!top) {
+    if (key == "pu" && !(top && sc.has_data)) {  // an event key: in "data", or at the top of a raw stream
+      if (!fast_value(r, &sc.pu)) return false;
+      sc.has_pu = true;
+    } else if (!top) {
       if (!fast_value(r, nullptr)) return false;
     } else if (key == "data") {
       sc.has_data = true;
       sc.mask = 0;
+      sc.has_pu = false;
       if (r.peek() == '{') {
         sc.data_is_object = true;
         if (!fast_object(r, sc, false)) return false;
@@ -419,6 +453,13 @@ bool fast_object(FastReader& r, Scan& sc, bool top) noexcept {
         sc.has_id = true;
       } else if (key == "lastUpdateId") {
         sc.has_last_update_id = true;
+        sc.last_update_id = v;
+      } else if (key == "bids") {
+        sc.has_bids = true;
+        sc.bids = v;
+      } else if (key == "asks") {
+        sc.has_asks = true;
+        sc.asks = v;
       }
     }
   } while (r.eat(','));
@@ -457,9 +498,36 @@ BinanceNormalizer::BinanceNormalizer(const SymbolTable& symbols, NormalizerStats
 
 BinanceNormalizer::~BinanceNormalizer() = default;
 
+bool BinanceNormalizer::read_depth_levels(const json::Scalar& bids, const json::Scalar& asks, DropReason& why) noexcept {
+  std::size_t n = 0;
+  auto read = [&](const json::Scalar& s) noexcept {
+    switch (parse_depth_levels(std::string_view(s.str, s.len), levels_.get(), level_cap_, n)) {
+      case DepthLevelsResult::Ok: return true;
+      case DepthLevelsResult::WrongShape: why = DropReason::WrongType; return false;
+      case DepthLevelsResult::BadNumber: why = DropReason::BadNumber; return false;
+      case DepthLevelsResult::TooMany: why = DropReason::TooLarge; return false;
+    }
+    why = DropReason::WrongType;
+    return false;
+  };
+  if (!read(bids)) return false;
+  const std::size_t nb = n;
+  if (!read(asks)) return false;
+  depth_.bids = {levels_.get(), nb};
+  depth_.asks = {levels_.get() + nb, n - nb};
+  return true;
+}
+
+void BinanceNormalizer::enable_depth() {
+  // The shortest level, `["1","0"],`, is 10 bytes.
+  level_cap_ = max_message_bytes_ / 10 + 1;
+  levels_ = std::make_unique<PriceLevel[]>(level_cap_);
+}
+
 bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept {
   using T = BinanceMessageType;
   clock_only_ts_ns_ = -1;
+  depth_valid_ = false;
 
   auto drop = [&](T type, DropReason reason) noexcept {
     stats_.by_type.inc(type);
@@ -486,6 +554,30 @@ bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept
       return false;
     }
     if (sc.has_last_update_id) {
+      if (levels_ == nullptr) {
+        stats_.by_type.inc(T::DepthSnapshot);
+        return false;
+      }
+      // REST snapshot: lastUpdateId, bids, asks required; "E" (futures) is its time when present.
+      if (!sc.has_bids || !sc.has_asks) return drop(T::DepthSnapshot, DropReason::MissingField);
+      if (sc.last_update_id.kind != Kind::Number || sc.bids.kind != Kind::Array || sc.asks.kind != Kind::Array ||
+          (sc.has(kE_upper) && sc[kE_upper].kind != Kind::Number)) {
+        return drop(T::DepthSnapshot, DropReason::WrongType);
+      }
+      int64_t ts = msg.recv_ts_ns;
+      if (sc.has(kE_upper)) {
+        if (sc[kE_upper].num > static_cast<uint64_t>(kMaxMillis)) return drop(T::DepthSnapshot, DropReason::BadNumber);
+        ts = static_cast<int64_t>(sc[kE_upper].num) * 1'000'000;
+      }
+      if (DropReason why{}; !read_depth_levels(sc.bids, sc.asks, why)) return drop(T::DepthSnapshot, why);
+      depth_.first_id = depth_.last_id = sc.last_update_id.num;
+      depth_.prev_last_id = 0;
+      depth_.has_prev_last_id = false;
+      depth_.exch_ts_ns = ts;
+      depth_.recv_ts_ns = msg.recv_ts_ns;
+      depth_.symbol = kNoSymbol;
+      depth_.snapshot = true;
+      depth_valid_ = true;
       stats_.by_type.inc(T::DepthSnapshot);
       return false;
     }
@@ -535,9 +627,12 @@ bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept
   static constexpr Req kTradeReq[] = {{kE_upper, N}, {kS, S}, {kT, N}, {kP, S}, {kQ, S}, {kM, B}};
   static constexpr Req kAggReq[] = {{kE_upper, N}, {kS, S}, {kAskPx, N}, {kP, S}, {kQ, S}, {kM, B}};
   static constexpr Req kDepthReq[] = {{kE_upper, N}, {kS, S}};
+  static constexpr Kind A = Kind::Array;
+  static constexpr Req kDepthLevelsReq[] = {{kE_upper, N}, {kS, S}, {kU_upper, N}, {kU, N}, {kBidPx, A}, {kAskPx, A}};
   std::span<const Req> reqs = type == T::BookTicker ? std::span<const Req>(kBookReq)
                               : type == T::Trade    ? std::span<const Req>(kTradeReq)
                               : type == T::AggTrade ? std::span<const Req>(kAggReq)
+                              : levels_ != nullptr  ? std::span<const Req>(kDepthLevelsReq)
                                                     : std::span<const Req>(kDepthReq);
   int bad = 0;
   for (const Req& r : reqs) {
@@ -595,6 +690,22 @@ bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept
     }
     default: {  // DepthUpdate: validated and counted, no event (SPEC §9.5)
       if (!millis(exch_ts)) return drop(type, DropReason::BadNumber);
+      if (levels_ != nullptr) {
+        if (sc.has_pu && sc.pu.kind != Kind::Number) {
+          return drop(type, sc.pu.kind == Kind::BadInt ? DropReason::BadNumber : DropReason::WrongType);
+        }
+        if (!integer(kU_upper, depth_.first_id) || !integer(kU, depth_.last_id) || depth_.first_id > depth_.last_id) {
+          return drop(type, DropReason::BadNumber);
+        }
+        if (DropReason why{}; !read_depth_levels(sc[kBidPx], sc[kAskPx], why)) return drop(type, why);
+        depth_.prev_last_id = sc.has_pu ? sc.pu.num : 0;
+        depth_.has_prev_last_id = sc.has_pu;
+        depth_.exch_ts_ns = exch_ts;
+        depth_.recv_ts_ns = msg.recv_ts_ns;
+        depth_.symbol = sym;
+        depth_.snapshot = false;
+        depth_valid_ = true;
+      }
       stats_.by_type.inc(type);
       clock_only_ts_ns_ = exch_ts;
       return false;

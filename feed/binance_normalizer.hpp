@@ -10,7 +10,11 @@
 //   trade       -> Trade{p, q, trade_id = t, aggressor = m ? Sell : Buy}; exch_ts = E * 1e6
 //   aggTrade    -> Trade{p, q, trade_id = a, aggressor = m ? Sell : Buy}; exch_ts = E * 1e6
 //   depthUpdate -> no event (SPEC §9.5); e, E, s checked, symbol must be configured;
-//                  its exchange time is exposed by clock_only_ts_ns() (SPEC §9.14)
+//                  its exchange time is exposed by clock_only_ts_ns() (SPEC §9.14).
+//                  With enable_depth(): U, u, b, a (and pu when present) are checked too and the
+//                  levels read; depth() holds them (feed/book/ keeps the order book)
+//   REST depth snapshot {"lastUpdateId":L,"bids":[...],"asks":[...]} -> no event; with
+//                  enable_depth() read like a depthUpdate (depth()->snapshot, no symbol named)
 //
 // Prices and quantities must be JSON strings in the SPEC §9.9 grammar (tp::parse_fixed); integer
 // fields (E, u, t, a) must be JSON numbers that fit uint64_t (E: also E * 1e6 must fit int64_t).
@@ -35,10 +39,15 @@
 
 #include "core/types/events.hpp"
 #include "core/types/symbol_table.hpp"
+#include "feed/book/depth_update.hpp"
 #include "feed/message.hpp"
 #include "feed/normalizer_stats.hpp"
 
 namespace tp::feed {
+
+namespace json {
+struct Scalar;
+}
 
 // What a Binance message was. Exactly one is counted per message passed to normalize(); a message
 // whose type cannot be told (too large, malformed JSON, no known shape) counts as `other`.
@@ -83,12 +92,26 @@ class BinanceNormalizer {
 
   std::size_t max_message_bytes() const noexcept { return max_message_bytes_; }
 
+  // Start reading depth levels (allocates room for the most levels a message of max_message_bytes
+  // can hold). Before it, depth messages are validated and counted only (what replay has always done).
+  void enable_depth();
+  // The depth message last passed to normalize(), when it was a valid depthUpdate of a configured
+  // symbol or a valid REST snapshot and enable_depth() was called; null otherwise. Valid until the
+  // next normalize().
+  const DepthUpdate* depth() const noexcept { return depth_valid_ ? &depth_ : nullptr; }
+
  private:
   struct Impl;  // holds the simdjson parser; keeps simdjson.h out of this header
+  // Reads both level lists into levels_ and points depth_ at them; false (and why) if they are bad.
+  bool read_depth_levels(const json::Scalar& bids, const json::Scalar& asks, DropReason& why) noexcept;
   std::unique_ptr<Impl> impl_;  // also holds the reference to the SymbolTable
   NormalizerStats& stats_;
   std::size_t max_message_bytes_;
   int64_t clock_only_ts_ns_ = -1;
+  std::unique_ptr<PriceLevel[]> levels_;  // enable_depth(): the levels of the current depth message
+  std::size_t level_cap_ = 0;
+  DepthUpdate depth_;
+  bool depth_valid_ = false;
 };
 
 }  // namespace tp::feed

@@ -12,9 +12,10 @@
 
 namespace tp::feed::json {
 
-// BadInt: a JSON number that is no uint64 (negative, fractional, exponent, too big). Other: null, an
-// array or an object (a venue that expects none of them need not tell them apart).
-enum class ScalarKind : uint8_t { String, Number, BadInt, Bool, Other };
+// BadInt: a JSON number that is no uint64 (negative, fractional, exponent, too big). Array: `str`/`len`
+// hold the array's JSON text, '[' to ']' (read later by whoever wants its elements). Other: null or
+// an object (a venue that expects neither need not tell them apart).
+enum class ScalarKind : uint8_t { String, Number, BadInt, Bool, Array, Other };
 
 // A value as found, not converted: a string is the raw bytes between the quotes, or its unescaped
 // text where the caller asked for it (see read_scalar). Only the members its kind names are set.
@@ -115,8 +116,18 @@ inline simdjson::error_code read_scalar(simdjson::ondemand::value& v, Scalar& s,
       s.kind = ScalarKind::Other;
       return simdjson::SUCCESS;
     }
+    case '[': {
+      simdjson::ondemand::array arr;
+      if (error_code err = v.get_array().get(arr)) return err;
+      std::string_view text;
+      if (error_code err = arr.raw_json().get(text)) return err;
+      while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+      s.kind = ScalarKind::Array;
+      s.str = text.data();
+      s.len = static_cast<uint32_t>(text.size());
+      return simdjson::SUCCESS;
+    }
     case '{':
-    case '[':
       s.kind = ScalarKind::Other;  // skipped unread by the object iterator
       return simdjson::SUCCESS;
     default:
