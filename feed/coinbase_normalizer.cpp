@@ -7,9 +7,11 @@
 #include <immintrin.h>
 #endif
 
+#include "feed/book/depth_levels.hpp"
 #include "feed/json_document_checks.hpp"
 #include "feed/json_scalar.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -191,6 +193,9 @@ enum Key : uint8_t {
   kSize,
   kTradeId,
   kSide,
+  kChanges,  // level2 (read with enable_depth() only): l2update "changes", snapshot "bids", "asks"
+  kBids,
+  kAsks,
   kNumKeys
 };
 
@@ -218,7 +223,12 @@ inline int key_index(const char* k) noexcept {
       if (key_is(k, "size")) return kSize;
       if (key_is(k, "side")) return kSide;
       return -1;
+    case 'c':
+      return key_is(k, "changes") ? kChanges : -1;
+    case 'a':
+      return key_is(k, "asks") ? kAsks : -1;
     case 'b':
+      if (key_is(k, "bids")) return kBids;
       if (std::memcmp(k, "best_", 5) != 0) return -1;
       if (key_is(k, "best_bid")) return kBestBid;
       if (key_is(k, "best_ask")) return kBestAsk;
@@ -230,8 +240,9 @@ inline int key_index(const char* k) noexcept {
   }
 }
 
-// One field value as found (a "type"/"product_id" string unescaped when it holds a backslash). No
-// field here is a bool, so ScalarKind::Bool, like Other, is simply not the kind any check asks for.
+// One field value as found (a "type"/"product_id" string unescaped when it holds a backslash; an
+// array as its JSON text). No field here is a bool, so ScalarKind::Bool, like Other, is simply not
+// the kind any check asks for.
 using Kind = json::ScalarKind;
 using Slot = json::Scalar;
 
@@ -436,7 +447,8 @@ struct KeyName {
 constexpr KeyName kKeyNames[] = {{"type", kType},         {"product_id", kProductId}, {"sequence", kSequence},
                                  {"time", kTime},         {"best_bid", kBestBid},     {"best_ask", kBestAsk},
                                  {"best_bid_size", kBestBidSize}, {"best_ask_size", kBestAskSize}, {"price", kPrice},
-                                 {"size", kSize},         {"trade_id", kTradeId},     {"side", kSide}};
+                                 {"size", kSize},         {"trade_id", kTradeId},     {"side", kSide},
+                                 {"changes", kChanges},   {"bids", kBids},            {"asks", kAsks}};
 static_assert(std::size(kKeyNames) == kNumKeys);
 
 // What key_index gives for a key (constexpr, for the tables below).
@@ -580,6 +592,7 @@ class FastReader {
       : p_(p), n_(n), i_(i), close_(closing) {}
 
   std::size_t pos() const noexcept { return i_; }
+  const char* at(std::size_t i) const noexcept { return p_ + i; }
   const uint32_t* closing() const noexcept { return close_; }
   // The next byte, or '\0' at the end ('\0' is never valid here, so it stops every rule).
   char peek() const noexcept { return i_ < n_ ? p_[i_] : '\0'; }
@@ -662,9 +675,9 @@ class FastReader {
   const uint32_t* close_;  // the next closing quote not consumed yet
 };
 
-// One value of the fast grammar, recorded as json::read_scalar records it (an array or object is
-// Kind::Other, its contents checked and not kept). `depth`: the nesting of the object or array the
-// value is in.
+// One value of the fast grammar, recorded as json::read_scalar records it (an array as Kind::Array
+// with its text, '[' to ']'; an object as Kind::Other, its contents checked and not kept). `depth`:
+// the nesting of the object or array the value is in.
 bool fast_value(FastReader& r, Slot& s, int depth) noexcept {
   const char c = r.peek();
   if (c == '"') {
@@ -688,12 +701,18 @@ bool fast_value(FastReader& r, Slot& s, int depth) noexcept {
   s.kind = Kind::Other;
   if (depth >= kFastMaxDepth) return false;
   Slot ignored;
+  const std::size_t start = r.pos();
   if (r.eat('[')) {
-    if (r.eat(']')) return true;
-    do {
-      if (!fast_value(r, ignored, depth + 1)) return false;
-    } while (r.eat(','));
-    return r.eat(']');
+    if (!r.eat(']')) {
+      do {
+        if (!fast_value(r, ignored, depth + 1)) return false;
+      } while (r.eat(','));
+      if (!r.eat(']')) return false;
+    }
+    s.kind = Kind::Array;
+    s.str = r.at(start);
+    s.len = static_cast<uint32_t>(r.pos() - start);
+    return true;
   }
   if (r.eat('{')) {
     if (r.eat('}')) return true;
@@ -819,6 +838,88 @@ T classify(std::string_view t) noexcept {
   }
 }
 
+// ---- level2 changes -----------------------------------------------------------------------------
+
+// Tokens of an array's JSON text (already validated as JSON by the scan), with JSON whitespace
+// allowed between them (the simdjson path keeps it; the fast path has none).
+class TextCursor {
+ public:
+  explicit TextCursor(std::string_view t) noexcept : p_(t.data()), end_(t.data() + t.size()) {}
+  bool eat(char c) noexcept {
+    skip_space();
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  // A string without escapes (none can be a side or a number): its bytes.
+  bool string(std::string_view& out) noexcept {
+    if (!eat('"')) return false;
+    const char* s = p_;
+    while (p_ < end_ && *p_ != '"') {
+      if (*p_ == '\\') return false;
+      ++p_;
+    }
+    if (p_ == end_) return false;
+    out = std::string_view(s, static_cast<std::size_t>(p_ - s));
+    ++p_;
+    return true;
+  }
+  bool at_end() noexcept {
+    skip_space();
+    return p_ == end_;
+  }
+
+ private:
+  void skip_space() noexcept {
+    while (p_ < end_ && json::is_space(*p_)) ++p_;
+  }
+  const char* p_;
+  const char* end_;
+};
+
+// Reads an l2update's "changes", `[["buy"|"sell","price","size"],...]` (SPEC §9.9: price and size
+// decimal strings), the counterpart of parse_depth_levels. The "buy" changes go to out[0..nb) and the
+// "sell" changes to out[cap-na..cap), each side in message order (one pass: the asks are written
+// from the back, then reversed). Each element is checked for its shape, then its side, price and
+// size; the first bad element decides the result.
+DepthLevelsResult parse_changes(std::string_view text, PriceLevel* out, std::size_t cap, std::size_t& nb,
+                                std::size_t& na) noexcept {
+  nb = na = 0;
+  TextCursor c(text);
+  if (!c.eat('[')) return DepthLevelsResult::WrongShape;
+  if (c.eat(']')) return c.at_end() ? DepthLevelsResult::Ok : DepthLevelsResult::WrongShape;
+  do {
+    std::string_view side, px, qty;
+    if (!c.eat('[') || !c.string(side) || !c.eat(',') || !c.string(px) || !c.eat(',') || !c.string(qty) ||
+        !c.eat(']')) {
+      return DepthLevelsResult::WrongShape;
+    }
+    if (nb + na == cap) return DepthLevelsResult::TooMany;
+    PriceLevel l{0, 0};
+    const bool buy = side == "buy";
+    if ((!buy && side != "sell") || !parse_fixed(px, l.px) || !parse_fixed(qty, l.qty) || l.px == 0)
+      return DepthLevelsResult::BadNumber;
+    if (buy) {
+      out[nb++] = l;
+    } else {
+      out[cap - 1 - na++] = l;
+    }
+  } while (c.eat(','));
+  if (!c.eat(']') || !c.at_end()) return DepthLevelsResult::WrongShape;
+  std::reverse(out + (cap - na), out + cap);
+  return DepthLevelsResult::Ok;
+}
+
+DropReason drop_reason_of(DepthLevelsResult r) noexcept {
+  switch (r) {
+    case DepthLevelsResult::BadNumber: return DropReason::BadNumber;
+    case DepthLevelsResult::TooMany: return DropReason::TooLarge;
+    case DepthLevelsResult::WrongShape:
+    case DepthLevelsResult::Ok: break;
+  }
+  return DropReason::WrongType;
+}
+
 
 }  // namespace
 
@@ -842,7 +943,69 @@ CoinbaseNormalizer::CoinbaseNormalizer(const SymbolTable& symbols, NormalizerSta
 
 CoinbaseNormalizer::~CoinbaseNormalizer() = default;
 
+void CoinbaseNormalizer::enable_depth() {
+  // The shortest level, `["1","0"],`, is 10 bytes (a change, `["buy","1","0"],`, is longer).
+  level_cap_ = max_message_bytes_ / 10 + 1;
+  levels_ = std::make_unique<PriceLevel[]>(level_cap_);
+}
+
+bool CoinbaseNormalizer::read_depth(const Message& msg, T type) noexcept {
+  auto drop = [&](DropReason reason) noexcept {
+    stats_.by_type.inc(type);
+    stats_.count_drop(reason, msg.data, msg.size, msg.recv_ts_ns);
+    return false;
+  };
+  const Scan& sc = impl_->scan;
+  const bool snapshot = type == T::Snapshot;
+  // Required fields, in a fixed order: first the structure ...
+  struct Req {
+    int key;
+    Kind kind;
+  };
+  static constexpr Kind S = Kind::String, A = Kind::Array;
+  static constexpr Req kSnapshotReq[] = {{kProductId, S}, {kBids, A}, {kAsks, A}};
+  static constexpr Req kUpdateReq[] = {{kProductId, S}, {kChanges, A}, {kTime, S}};
+  for (const Req& r : snapshot ? std::span<const Req>(kSnapshotReq) : std::span<const Req>(kUpdateReq)) {
+    if (!sc.has(r.key)) return drop(DropReason::MissingField);
+    if (sc[r.key].kind != r.kind) return drop(DropReason::WrongType);
+  }
+  // ... then the symbol ...
+  const Slot& product = sc[kProductId];
+  const SymbolId sym = impl_->symbols.find(product.str, product.len, !product.unescaped);
+  if (sym == kNoSymbol) return drop(DropReason::UnknownSymbol);
+  // ... then the levels, and the time.
+  int64_t exch_ts = msg.recv_ts_ns;
+  if (snapshot) {
+    std::size_t n = 0;
+    DepthLevelsResult r = parse_depth_levels(sc.str(kBids), levels_.get(), level_cap_, n);
+    const std::size_t nb = n;
+    if (r == DepthLevelsResult::Ok) r = parse_depth_levels(sc.str(kAsks), levels_.get(), level_cap_, n);
+    if (r != DepthLevelsResult::Ok) return drop(drop_reason_of(r));
+    depth_.bids = {levels_.get(), nb};
+    depth_.asks = {levels_.get() + nb, n - nb};
+  } else {
+    std::size_t nb = 0, na = 0;
+    const DepthLevelsResult r = parse_changes(sc.str(kChanges), levels_.get(), level_cap_, nb, na);
+    if (r != DepthLevelsResult::Ok) return drop(drop_reason_of(r));
+    if (!parse_iso8601_utc_ns(sc.str(kTime), exch_ts)) return drop(DropReason::BadTime);
+    depth_.bids = {levels_.get(), nb};
+    depth_.asks = {levels_.get() + (level_cap_ - na), na};
+    clock_only_ts_ns_ = exch_ts;
+  }
+  depth_.first_id = depth_.last_id = depth_.prev_last_id = 0;
+  depth_.has_prev_last_id = false;
+  depth_.exch_ts_ns = exch_ts;
+  depth_.recv_ts_ns = msg.recv_ts_ns;
+  depth_.symbol = sym;
+  depth_.snapshot = snapshot;
+  depth_valid_ = true;
+  stats_.by_type.inc(type);
+  return false;
+}
+
 bool CoinbaseNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept {
+  clock_only_ts_ns_ = -1;
+  depth_valid_ = false;
   auto drop = [&](T type, DropReason reason) noexcept {
     stats_.by_type.inc(type);
     stats_.count_drop(reason, msg.data, msg.size, msg.recv_ts_ns);
@@ -864,6 +1027,7 @@ bool CoinbaseNormalizer::normalize(const Message& msg, MarketEvent& out) noexcep
   if (!sc.has(kType)) return drop(T::Other, DropReason::UnknownMessageType);
   if (sc[kType].kind != Kind::String) return drop(T::Other, DropReason::WrongType);
   const T type = classify(sc.str(kType));
+  if ((type == T::L2Update || type == T::Snapshot) && levels_ != nullptr) return read_depth(msg, type);
   if (type != T::Ticker && type != T::Match && type != T::LastMatch) {
     stats_.by_type.inc(type);  // counted, no event (heartbeat, subscriptions, l2update, error, ...)
     return false;
