@@ -44,8 +44,8 @@ struct GatewayStats {
 };
 
 // Deterministic mode drains ring C only after the gateway has processed a market event's
-// messages: one book top makes the simulated venue report at most once per order it holds.
-static_assert(ExecRing::capacity() >= 2 * kMaxSimOrders);
+// messages: what one message makes the simulated venue report is bounded (core/config/config.hpp).
+static_assert(ExecRing::capacity() >= kMaxSimReportsPerMessage);
 
 template <typename Venue>
 class OrderGateway {
@@ -120,6 +120,12 @@ class OrderGateway {
         return;
       case GatewayMsgKind::BookTop:
         venue_.on_book_top(m.book, emit);
+        return;
+      case GatewayMsgKind::BookLevel:
+        if constexpr (requires { venue_.on_book_level(m.level, emit); }) venue_.on_book_level(m.level, emit);
+        return;
+      case GatewayMsgKind::Trade:
+        if constexpr (requires { venue_.on_trade(m.trade, emit); }) venue_.on_trade(m.trade, emit);
         return;
       case GatewayMsgKind::State:
         checks_.set_state(m.state.state);

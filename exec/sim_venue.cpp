@@ -4,16 +4,21 @@
 
 namespace tp {
 
-SimVenue::SimVenue(const SimConfig& sim, std::size_t symbols)
+SimVenue::SimVenue(const SimConfig& sim, std::size_t symbols, std::size_t book_levels)
     : latency_ns_(sim.latency_ns),
       taker_fee_bps_(sim.taker_fee_bps),
       maker_fee_bps_(sim.maker_fee_bps.value_or(sim.taker_fee_bps)),
       tops_(symbols),
+      slippage_(symbols),
       orders_(static_cast<std::size_t>(std::clamp<int64_t>(sim.max_orders, 1, kMaxSimOrders))),
       heads_(symbols, kNil),
       tails_(symbols, kNil),
       index_(std::bit_ceil(orders_.size() * 2), kNil),
       index_mask_(index_.size() - 1) {
+  if (sim.fill_model == FillModel::Book) {
+    books_.reserve(symbols);
+    for (std::size_t i = 0; i < symbols; ++i) books_.push_back(std::make_unique<OrderBook>(book_levels > 0 ? book_levels : 5000));
+  }
   // Free list through `next`, lowest slot first.
   for (std::size_t i = orders_.size(); i-- > 0;) {
     orders_[i].next = free_;
@@ -43,6 +48,7 @@ void SimVenue::store(const OrderRequest& o, Fixed filled, bool live) noexcept {
   s.symbol_id = o.symbol_id;
   s.side = o.side;
   s.type = o.type;
+  s.queue_ahead = 0;
   s.live = live;
   // Append to the symbol's list (arrival order).
   s.next = kNil;

@@ -39,6 +39,7 @@
 
 #include "core/types/events.hpp"
 #include "core/types/symbol_table.hpp"
+#include "feed/book/binance_book_sync.hpp"
 #include "feed/book/depth_update.hpp"
 #include "feed/message.hpp"
 #include "feed/normalizer_stats.hpp"
@@ -71,6 +72,8 @@ constexpr std::string_view name_of(BinanceMessageType t) noexcept {
 // Counts into `stats.by_type` indexed by BinanceMessageType (it installs kBinanceMessageTypeNames).
 class BinanceNormalizer {
  public:
+  using BookSync = BinanceBookSync;  // what keeps this venue's order books (feed/book/book_feed.hpp)
+
   // Allocates the parser for messages of up to max_message_bytes (throws std::bad_alloc on
   // failure). `symbols` and `stats` must outlive the normalizer. Installs kBinanceMessageTypeNames as
   // the names of stats.by_type.

@@ -7,10 +7,12 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "core/types/events.hpp"
 #include "core/timing/pipeline_latency.hpp"
 #include "feed/binance_normalizer.hpp"
+#include "feed/book/book_feed.hpp"
 #include "feed/capture_decoder.hpp"
 #include "feed/live/overlap_filter.hpp"
 #include "feed/message_dump.hpp"
@@ -20,7 +22,13 @@ namespace tp::feed {
 
 template <typename Normalizer, typename EventSink, typename Source = CaptureDecoder>
 class FeedStage {
+  using Sync = typename BookSyncOf<Normalizer>::type;
+  static constexpr bool kHasBook = !std::is_void_v<Sync>;
+
  public:
+  // The order books ([book]); void for a venue that has none.
+  using Book = std::conditional_t<kHasBook, BookFeed<std::conditional_t<kHasBook, Sync, BinanceBookSync>>, void>;
+
   // `latency`: stamp events and record the decode stage (the source must stamp packets); null: off.
   FeedStage(Source& decoder, Normalizer& normalizer, MessageDump* dump, EventSink& sink,
             ReplayPacer pacer = ReplayPacer{}, PipelineLatency* latency = nullptr) noexcept
@@ -41,6 +49,8 @@ class FeedStage {
   uint64_t events() const noexcept { return handler_.events; }
   // Drops events a make-before-break overlap repeats (feed/live/overlap_filter.hpp); null: none.
   void set_overlap_filter(OverlapFilter* f) noexcept { handler_.overlap = f; }
+  // Depth messages go to `book` (feed/book/book_feed.hpp); null (the default): counted only.
+  void set_book(Book* book) noexcept { handler_.book = book; }
 
  private:
   struct Handler {
@@ -51,6 +61,7 @@ class FeedStage {
     ReplayPacer pacer;
     PipelineLatency* latency;
     OverlapFilter* overlap = nullptr;
+    Book* book = nullptr;
     uint64_t events = 0;
     uint64_t messages = 0;  // every message decoded, events or not (warm-up counts these)
     void (*warm_fn)(void*) noexcept = nullptr;
@@ -67,19 +78,41 @@ class FeedStage {
       if (dump != nullptr) dump->write(m);
       MarketEvent ev;
       if (!normalizer.normalize(m, ev)) {
+        if constexpr (kHasBook) {
+          if (book != nullptr) {
+            if (const DepthUpdate* d = normalizer.depth(); d != nullptr) {
+              book->on_depth(*d, [this](const MarketEvent& e) noexcept { deliver(e); });
+              return;
+            }
+          }
+        }
         const int64_t ts = normalizer.clock_only_ts_ns();
         if (ts < 0) return;
         ev = make_clock(kNoSymbol, ts, m.recv_ts_ns);
       } else if (overlap != nullptr && !overlap->fresh(ev)) {
         return;
+      } else if constexpr (kHasBook) {
+        if (book != nullptr && ev.kind == EventKind::BookTop &&
+            !book->admit_top(ev, [this](const MarketEvent& e) noexcept { deliver(e); })) {
+          return;
+        }
       }
+      deliver(ev);
+    }
+
+    // One market event to the sink. Book level events carry no latency stamp: the BookTop or Clock
+    // event that ends their venue message does.
+    void deliver(const MarketEvent& e) noexcept {
       ++events;
-      if (latency != nullptr && messages > latency->warmup_messages) {
+      if (latency != nullptr && messages > latency->warmup_messages && e.kind != EventKind::BookLevel) {
+        MarketEvent ev = e;
         const uint64_t t0 = decoder.packet_tsc();
         latency->decode.record(TscClock::to_ns(tsc_now() - t0));
         ev.tsc_bytes = ride_stamp(t0);
+        sink.on_event(ev);
+        return;
       }
-      sink.on_event(ev);
+      sink.on_event(e);
     }
   };
 

@@ -207,8 +207,8 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
 
   Config cfg;
   const Reader top(src, root, "");
-  top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "strategy", "stop_loss", "trailing_stop",
-            "feed", "journal", "threads", "live", "exec", "fix", "ops"});
+  top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "book", "strategy", "stop_loss",
+            "trailing_stop", "feed", "journal", "threads", "live", "exec", "fix", "ops"});
 
   if (const toml::table* t = top.table("venue")) {
     const Reader r(src, *t, "venue");
@@ -332,7 +332,12 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
 
   if (const toml::table* t = top.table("sim")) {
     const Reader r(src, *t, "sim");
-    r.only({"latency_ns", "taker_fee_bps", "maker_fee_bps", "max_orders"});
+    r.only({"fill_model", "latency_ns", "taker_fee_bps", "maker_fee_bps", "max_orders"});
+    if (auto v = r.string("fill_model")) {
+      if (*v == "touch") cfg.sim.fill_model = FillModel::Touch;
+      else if (*v == "book") cfg.sim.fill_model = FillModel::Book;
+      else fail(src, r.node("fill_model"), "key 'sim.fill_model' = \"" + *v + "\" must be \"touch\" or \"book\"");
+    }
     if (auto v = r.integer("latency_ns")) {
       if (*v < 0) fail(src, r.node("latency_ns"), "key 'sim.latency_ns' must be >= 0");
       cfg.sim.latency_ns = *v;
@@ -348,6 +353,31 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
         fail(src, r.node("max_orders"), "key 'sim.max_orders' must be between 1 and " + std::to_string(kMaxSimOrders));
       cfg.sim.max_orders = *v;
     }
+  }
+
+  if (const toml::table* t = top.table("book")) {
+    const Reader r(src, *t, "book");
+    r.only({"enabled", "levels", "buffer_diffs"});
+    cfg.book.enabled = r.boolean("enabled").value_or(true);
+    if (auto v = r.integer("levels")) {
+      if (*v < 1 || *v > kMaxBookLevels)
+        fail(src, r.node("levels"), "key 'book.levels' must be between 1 and " + std::to_string(kMaxBookLevels));
+      cfg.book.levels = *v;
+    }
+    if (auto v = r.integer("buffer_diffs")) {
+      if (*v < 1 || *v > 1'000'000) fail(src, r.node("buffer_diffs"), "key 'book.buffer_diffs' must be between 1 and 1000000");
+      cfg.book.buffer_diffs = *v;
+    }
+  }
+  if (cfg.sim.fill_model == FillModel::Book && !cfg.book.enabled) {
+    fail(src, &root, "key 'sim.fill_model' = \"book\" needs an order book: add a [book] table (docs/order-book.md)");
+  }
+  if (cfg.sim.fill_model == FillModel::Book && cfg.book.levels + 2 * cfg.sim.max_orders > kMaxSimReportsPerMessage) {
+    fail(src, &root,
+         "book.levels + 2 x sim.max_orders = " + std::to_string(cfg.book.levels + 2 * cfg.sim.max_orders) +
+             " is over " + std::to_string(kMaxSimReportsPerMessage) +
+             " with sim.fill_model = \"book\": what one market message can make the simulated venue report must fit "
+             "its report ring (lower book.levels or sim.max_orders)");
   }
 
   if (const toml::table* t = top.table("strategy")) {

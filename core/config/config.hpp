@@ -53,11 +53,21 @@ struct RiskConfig {
   int64_t max_open_orders = 50;       // accepted by the gateway and not yet finished; >= 1
 };
 
-// Upper bound of sim.max_orders: everything one book top can make the simulated venue report
-// (one report per order it holds) must fit ring C in deterministic mode (exec asserts it).
-inline constexpr int64_t kMaxSimOrders = 8192;
+// What one market message can make the simulated venue report must fit ring C in deterministic
+// mode, where ring C is drained only after the gateway is done with the message (exec asserts it).
+// Touch model: one report per order it holds, so kMaxSimOrders. Book model: a walk fills each level
+// it empties plus one partial level, and ends an order with a fill or a cancel, so at most
+// book.levels + 2 x sim.max_orders (config validation checks it).
+inline constexpr int64_t kMaxSimReportsPerMessage = 16384;
+// Upper bound of sim.max_orders.
+inline constexpr int64_t kMaxSimOrders = kMaxSimReportsPerMessage / 2;
+
+// How the simulated venue fills (docs/order-book.md): Touch, at the book top (SPEC §6); Book, by
+// walking the order book [book] keeps (market orders level by level, limit orders in a queue).
+enum class FillModel : uint8_t { Touch, Book };
 
 struct SimConfig {
+  FillModel fill_model = FillModel::Touch;
   int64_t latency_ns = 0;
   Fixed taker_fee_bps = 10 * kScale;
   std::optional<Fixed> maker_fee_bps;  // resting limit orders; absent: taker_fee_bps. Negative: a rebate
@@ -187,6 +197,14 @@ struct FixConfig {
   int64_t shutdown_wait_ms = 5000;     // at shutdown: how long open orders may take to finish
 };
 
+// [book]: an L2 order book per symbol from the venue's depth messages (docs/order-book.md).
+struct BookConfig {
+  bool enabled = false;            // [book] present and not enabled = false
+  int64_t levels = 5000;           // per side, 1 .. kMaxBookLevels (a Binance REST snapshot holds up to 5000)
+  int64_t buffer_diffs = 1024;     // diffs kept while a snapshot is awaited, 1 .. 1000000
+};
+inline constexpr int64_t kMaxBookLevels = 100'000;
+
 struct Config {
   VenueFormat venue_format = VenueFormat::Binance;
   std::vector<SymbolConfig> symbols;
@@ -194,6 +212,7 @@ struct Config {
   std::vector<ProfitLevel> profit_levels;
   RiskConfig risk;
   SimConfig sim;
+  BookConfig book;
   StrategyConfig strategy;
   StopLossConfig stop_loss;
   TrailingStopConfig trailing_stop;

@@ -22,6 +22,7 @@ Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& t
       from_gateway_(from_gateway),
       journal_(journal),
       forward_book_tops_(forward_book_tops),
+      forward_book_levels_(forward_book_tops && cfg.sim.fill_model == FillModel::Book),
       wait_(cfg.threads.strategy_wait),
       settle_(settle),
       loss_limit_(cfg.risk.daily_loss_limit),
@@ -37,6 +38,7 @@ Strategy::Strategy(const Config& cfg, const SymbolTable& symbols, GatewayRing& t
       stats_(symbols.size()),
       in_flight_(symbols.size(), 0),
       last_top_recv_ns_(symbols.size(), 0),
+      book_lost_(symbols.size(), 0),
       held_tops_(symbols.size()),
       orders_(kMaxLiveOrders),
       equity_(symbols.size(), 0) {
@@ -78,6 +80,7 @@ void Strategy::publish() noexcept {
     f.mark = book_.mark(id);
     f.unrealized = book_.unrealized(id);
     f.last_top_recv_ns = last_top_recv_ns_[id];
+    f.book_lost = book_lost_[id] != 0;
     const SymbolStrategyStats& st = stats_[id];
     f.orders = st.orders;
     f.rejects = st.rejects;
@@ -122,6 +125,10 @@ void Strategy::publish() noexcept {
 }
 
 void Strategy::on_market(const MarketEvent& ev) noexcept {
+  if (ev.kind == EventKind::BookLevel) [[unlikely]] {
+    on_book_level(ev);
+    return;
+  }
   mark_changed(ev.symbol_id);
   if (latency_ == nullptr || ev.tsc_bytes == 0) [[likely]] {
     handle_market(ev);
@@ -153,6 +160,25 @@ void Strategy::handle_market(const MarketEvent& ev) noexcept {
   if (++events_ - checkpointed_events_ >= checkpoint_every_) checkpoint();
 }
 
+// A book level: for the venue's replica of the book (book fill model), and a lost book makes the
+// symbol stale. It moves neither the clock nor a mark, and evaluates no rule; it counts as a market
+// event (a resumed run finds operator commands at the same place among them).
+void Strategy::on_book_level(const MarketEvent& ev) noexcept {
+  const SymbolId id = ev.symbol_id;
+  if ((ev.level.flags & kBookLost) != 0 && book_lost_[id] == 0) {
+    book_lost_[id] = 1;
+    mark_changed(id);
+  }
+  if (forward_book_levels_) {
+    GatewayMsg m;
+    m.kind = GatewayMsgKind::BookLevel;
+    m.level = BookLevelUpdate{ev.exch_ts_ns, ev.level.px, ev.level.qty, id, ev.level.side, ev.level.flags};
+    to_gateway(m);
+    settle_();  // deterministic mode: the venue applies it now (a reload is thousands of levels)
+  }
+  if (++events_ - checkpointed_events_ >= checkpoint_every_) checkpoint();
+}
+
 void Strategy::checkpoint(bool force) noexcept {
   if (events_ == checkpointed_events_ && !force) return;
   JournalRecord jr{};
@@ -166,9 +192,17 @@ void Strategy::checkpoint(bool force) noexcept {
 bool Strategy::begin_event(const MarketEvent& ev) noexcept {
   if (ev.recv_ts_ns > last_recv_ns_) last_recv_ns_ = ev.recv_ts_ns;
   if (ev.kind == EventKind::Clock) return false;
-  if (ev.kind == EventKind::BookTop && stale_after_ns_ != 0) {
+  if (ev.kind == EventKind::BookTop) {
+    // This top ends a stale spell (the watchdog's, or a lost order book's).
     if (stale(ev.symbol_id, ev.recv_ts_ns)) ++stats_[ev.symbol_id].stale_episodes;
-    last_top_recv_ns_[ev.symbol_id] = ev.recv_ts_ns;
+    book_lost_[ev.symbol_id] = 0;
+    if (stale_after_ns_ != 0) last_top_recv_ns_[ev.symbol_id] = ev.recv_ts_ns;
+  } else if (ev.kind == EventKind::Trade && forward_book_levels_) {
+    // The book fill model's queue: trades move resting orders up (docs/order-book.md).
+    GatewayMsg m;
+    m.kind = GatewayMsgKind::Trade;
+    m.trade = TradeUpdate{clock_ns_, ev.exch_ts_ns, ev.trade.px, ev.trade.qty, ev.symbol_id, ev.trade.aggressor};
+    to_gateway(m);
   }
   const bool moved = book_.on_market(ev);
   if (moved) refresh_unrealized(ev.symbol_id);

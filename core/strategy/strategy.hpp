@@ -114,10 +114,12 @@ class Strategy {
   // (`force`: even then, e.g. right after an operator command).
   void checkpoint(bool force = false) noexcept;
   uint64_t market_events() const noexcept { return events_; }
-  // Whether `id` is stale at receive time `now_ns`: it has had a book top, and none for
-  // stale_after_ms (false when the watchdog is off).
+  // Whether `id` is stale at receive time `now_ns`: its order book was lost (a gap or a crossed
+  // book, until the resynchronised book's first top), or it has had a book top and none for
+  // stale_after_ms (the watchdog; off without [live]).
   bool stale(SymbolId id, int64_t now_ns) const noexcept {
-    return stale_after_ns_ != 0 && last_top_recv_ns_[id] != 0 && now_ns - last_top_recv_ns_[id] > stale_after_ns_;
+    return book_lost_[id] != 0 ||
+           (stale_after_ns_ != 0 && last_top_recv_ns_[id] != 0 && now_ns - last_top_recv_ns_[id] > stale_after_ns_);
   }
   int64_t last_receive_ns() const noexcept { return last_recv_ns_; }
   bool end_of_data_acknowledged() const noexcept { return end_acked_; }
@@ -174,6 +176,7 @@ class Strategy {
   // The symbol's unrealized P&L, mark or position changed: day P&L and equity statistics follow.
   void refresh_unrealized(SymbolId id) noexcept;
   void on_entry_book_top(const MarketEvent& ev) noexcept;
+  void on_book_level(const MarketEvent& ev) noexcept;
   Fixed reducing_in_flight(SymbolId id) const noexcept;
   void journal(const JournalRecord& r) noexcept { push_wait(journal_, r, wait_); }
   // A symbol whose figures changed since the last publish (no allocation: the list has a slot for
@@ -189,6 +192,9 @@ class Strategy {
   ExecRing& from_gateway_;
   JournalRing& journal_;
   const bool forward_book_tops_;
+  // [sim] fill_model = "book": the venue keeps a replica of each order book, so every book level
+  // event and every trade is forwarded too (docs/order-book.md).
+  const bool forward_book_levels_;
   const WaitKind wait_;
   const SettleFn settle_;
   const std::optional<Fixed> loss_limit_;
@@ -205,6 +211,7 @@ class Strategy {
   std::vector<SymbolStrategyStats> stats_;
   std::vector<uint32_t> in_flight_;  // open orders per symbol
   std::vector<int64_t> last_top_recv_ns_;  // receive time of each symbol's latest book top (0: none)
+  std::vector<uint8_t> book_lost_;         // 1: the feed lost the symbol's order book (stale until its next top)
   int64_t last_recv_ns_ = 0;
   // The venue needs a symbol's book tops only while it may hold an order of that symbol (in_flight_
   // is never below what the venue holds: it drops after the order's last report). Otherwise the

@@ -43,6 +43,7 @@ struct SymbolFigures {
   Fixed mark = 0;
   Fixed unrealized = 0;
   int64_t last_top_recv_ns = 0;  // receive time of the latest book top (0: none yet)
+  bool book_lost = false;        // the order book was lost (a gap or a crossed book): stale until its next top
   uint64_t orders = 0;
   uint64_t rejects = 0;
   uint64_t stale_episodes = 0;

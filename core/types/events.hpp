@@ -19,7 +19,10 @@ constexpr const char* side_name(Side s) noexcept { return s == Side::Buy ? "buy"
 
 // Clock: a valid message for a configured symbol that moves only the engine clock (a Binance
 // depthUpdate before an order book exists, SPEC §9.5 and §9.14). Its symbol_id may be kNoSymbol.
-enum class EventKind : uint8_t { BookTop = 0, Trade = 1, Clock = 2 };
+// BookLevel: one level of a symbol's order book changed (docs/order-book.md); the strategy passes it
+// to the simulated venue's replica of the book and otherwise ignores it: it moves neither the clock
+// nor a mark (the BookTop or Clock event of the same venue message, which follows it, does).
+enum class EventKind : uint8_t { BookTop = 0, Trade = 1, Clock = 2, BookLevel = 3 };
 
 struct BookTop {
   Fixed bid_px;
@@ -36,12 +39,26 @@ struct Trade {
   Side aggressor;  // side of the taker: Binance m=true means the buyer was the maker -> Sell
 };
 
+// BookLevel flags.
+inline constexpr uint8_t kBookLevelClear = 1;  // empty the book first (a reload, or the book was lost); px/qty unused
+inline constexpr uint8_t kBookLost = 2;        // with Clear: the feed's book is invalid (a gap or a crossed book)
+                                               // until its next BookTop: the symbol is stale (SPEC §10.5)
+
+struct BookLevel {
+  Fixed px;
+  Fixed qty;           // 0: the level is gone
+  uint64_t update_id;  // the venue update that set it (Binance "u")
+  Side side;           // Buy: a bid level; Sell: an ask level
+  uint8_t flags;
+};
+
 struct alignas(64) MarketEvent {
   int64_t exch_ts_ns;  // venue event time (SPEC §9.1); bookTicker: the receive time
   int64_t recv_ts_ns;  // capture/receive time of the packet that completed the message
   union {
     BookTop book;
     Trade trade;
+    BookLevel level;
   };
   SymbolId symbol_id;
   EventKind kind;
@@ -92,6 +109,19 @@ inline MarketEvent make_trade(SymbolId sym, const Trade& t, int64_t exch_ts, int
   MarketEvent e;
   set_trade(e, sym, t, exch_ts, recv_ts);
   return e;
+}
+
+inline void set_book_level(MarketEvent& e, SymbolId sym, const BookLevel& l, int64_t exch_ts, int64_t recv_ts) noexcept {
+  std::memset(static_cast<void*>(&e), 0, sizeof e);
+  e.exch_ts_ns = exch_ts;
+  e.recv_ts_ns = recv_ts;
+  e.level.px = l.px;
+  e.level.qty = l.qty;
+  e.level.update_id = l.update_id;
+  e.level.side = l.side;
+  e.level.flags = l.flags;
+  e.symbol_id = sym;
+  e.kind = EventKind::BookLevel;
 }
 
 inline MarketEvent make_clock(SymbolId sym, int64_t exch_ts, int64_t recv_ts) noexcept {

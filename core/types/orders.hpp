@@ -128,12 +128,34 @@ struct CancelRequest {
   int64_t ts_ns;  // engine clock at the decision to cancel
 };
 
+// One order book level change or one trade, forwarded to a simulated venue that fills by walking
+// the book ([sim] fill_model = "book"): the level events rebuild its replica of the book, the
+// trades move its resting orders up their queues.
+struct BookLevelUpdate {
+  int64_t exch_ts_ns;
+  Fixed px;
+  Fixed qty;
+  SymbolId symbol_id;
+  Side side;
+  uint8_t flags;  // kBookLevelClear, kBookLost (core/types/events.hpp)
+};
+struct TradeUpdate {
+  int64_t engine_ts_ns;
+  int64_t exch_ts_ns;
+  Fixed px;
+  Fixed qty;
+  SymbolId symbol_id;
+  Side aggressor;
+};
+
 enum class GatewayMsgKind : uint8_t {
   Order = 0,
   BookTop = 1,
   State = 2,
   EndOfData = 3,  // no more market data: answer with an ExecKind::EndOfData report once drained
   Cancel = 4,
+  BookLevel = 5,
+  Trade = 6,
 };
 
 // Ring B slot: strategy -> gateway.
@@ -145,6 +167,8 @@ struct alignas(64) GatewayMsg {
     BookTopUpdate book;
     StateUpdate state;
     CancelRequest cancel;
+    BookLevelUpdate level;
+    TradeUpdate trade;
   };
 };
 static_assert(sizeof(GatewayMsg) == 64);

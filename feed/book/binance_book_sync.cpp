@@ -111,6 +111,7 @@ void BinanceBookSync::apply_level(Side side, const PriceLevel& l) noexcept {
 }
 
 BookSyncOutcome BinanceBookSync::on_diff(const DepthUpdate& d) noexcept {
+  if (chain_ == BookChain::Auto) chain_ = d.has_prev_last_id ? BookChain::Futures : BookChain::Spot;
   if (state_ == BookSyncState::AwaitingSnapshot) {
     // Buffered diffs that do not chain cannot all be joined to one snapshot: keep the newest run.
     Buffer& b = *buffer_;

@@ -31,8 +31,9 @@
 
 namespace tp::feed {
 
-// How consecutive diffs chain: spot diffs carry U and u; futures diffs also carry pu.
-enum class BookChain : uint8_t { Spot, Futures };
+// How consecutive diffs chain: spot diffs carry U and u; futures diffs also carry pu. Auto: the
+// first diff decides (one with "pu" is futures), which is what the engine uses.
+enum class BookChain : uint8_t { Spot, Futures, Auto };
 
 enum class BookSyncState : uint8_t {
   AwaitingSnapshot,  // no valid book: diffs are buffered
