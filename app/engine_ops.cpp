@@ -22,6 +22,15 @@ int64_t EngineOps::receive_now_ns(const StrategyTotals& t) const noexcept {
   return t.last_receive_ns + (wall - t.published_wall_ns);
 }
 
+namespace {
+// SPEC 10.5: no book top for stale_after_ms (after a first one), or an order book lost to a gap or
+// a crossed book until the resynchronised book's first top.
+bool symbol_stale(const StrategyTotals& t, const SymbolFigures& s, int64_t now) noexcept {
+  if (s.book_lost) return true;
+  return t.stale_after_ns > 0 && s.last_top_recv_ns != 0 && now - s.last_top_recv_ns > t.stale_after_ns;
+}
+}  // namespace
+
 ops::HealthFacts EngineOps::health_facts() const {
   ops::HealthFacts f;
   const StrategyTotals t = p_.strategy.totals().read();
@@ -29,12 +38,13 @@ ops::HealthFacts EngineOps::health_facts() const {
   f.stopping = stopping_.load(std::memory_order_acquire);
   f.state = trading_state_name(t.state);
   if (t.state_ever_changed) f.state_reason = state_reason_name(t.state_reason);
-  if (t.stale_after_ns > 0) {
+  {
     const int64_t now = receive_now_ns(t);
     for (SymbolId id = 0; id < p_.symbols.size(); ++id) {
       const SymbolFigures s = p_.strategy.symbol(id).read();
-      if (s.last_top_recv_ns == 0 || now - s.last_top_recv_ns <= t.stale_after_ns) continue;
-      f.stale.push_back({std::string(p_.symbols.name(id)), (now - s.last_top_recv_ns) / 1'000'000});
+      if (!symbol_stale(t, s, now)) continue;
+      f.stale.push_back({std::string(p_.symbols.name(id)),
+                         s.last_top_recv_ns == 0 ? 0 : (now - s.last_top_recv_ns) / 1'000'000});
     }
   }
   if (const feed::LiveFeedGroup* live = this->live(); live != nullptr) {
@@ -198,10 +208,10 @@ void EngineOps::metrics(ops::PrometheusText& out) const {
   per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, fixed_to_double(f.unrealized)); });
   out.gauge("tickpipe_mark_price", "The price positions are marked at (0 before the first).");
   per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, fixed_to_double(f.mark)); });
-  out.gauge("tickpipe_symbol_stale", "1 while the symbol has had no book top for live.stale_after_ms (SPEC 10.5).");
+  out.gauge("tickpipe_symbol_stale",
+            "1 while the symbol has had no book top for live.stale_after_ms, or its order book is lost (SPEC 10.5).");
   per_symbol([&](std::string_view n, const SymbolFigures& f) {
-    const bool stale = t.stale_after_ns > 0 && f.last_top_recv_ns != 0 && now - f.last_top_recv_ns > t.stale_after_ns;
-    out.sample({{"symbol", n}}, uint64_t{stale ? 1u : 0u});
+    out.sample({{"symbol", n}}, uint64_t{symbol_stale(t, f, now) ? 1u : 0u});
   });
   out.counter("tickpipe_stale_episodes_total", "Times a book top ended a stale spell of the symbol.");
   per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, f.stale_episodes); });
@@ -209,6 +219,42 @@ void EngineOps::metrics(ops::PrometheusText& out) const {
   per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, f.orders); });
   out.counter("tickpipe_symbol_fills_total", "Fills applied to the symbol's position.");
   per_symbol([&](std::string_view n, const SymbolFigures& f) { out.sample({{"symbol", n}}, f.position.fills); });
+
+  if (const feed::BookFeedBase* books = p_.books) {
+    // The feed thread's counters of each symbol's order book (relaxed reads: each is exact, a set of
+    // them may straddle one depth message).
+    auto per_book = [&](auto&& value) {
+      for (SymbolId id = 0; id < p_.symbols.size(); ++id)
+        value(std::string_view(p_.symbols.name(id)), books->counters(id));
+    };
+    using feed::BookCounters;
+    out.gauge("tickpipe_book_valid", "1 while the symbol's order book is in step with the venue (docs/order-book.md).");
+    per_book([&](std::string_view n, const BookCounters& b) { out.sample({{"symbol", n}}, b.valid.load()); });
+    out.gauge("tickpipe_book_levels", "Price levels on each side of the symbol's order book.");
+    per_book([&](std::string_view n, const BookCounters& b) {
+      out.sample({{"symbol", n}, {"side", "bid"}}, b.bid_levels.load());
+      out.sample({{"symbol", n}, {"side", "ask"}}, b.ask_levels.load());
+    });
+    out.counter("tickpipe_book_gaps_total", "Depth updates that did not continue the symbol's update-id chain: the book was lost.");
+    per_book([&](std::string_view n, const BookCounters& b) { out.sample({{"symbol", n}}, b.gaps.load()); });
+    out.counter("tickpipe_book_crossed_total", "Times the symbol's book crossed (best bid >= best ask): the book was lost.");
+    per_book([&](std::string_view n, const BookCounters& b) { out.sample({{"symbol", n}}, b.crossed.load()); });
+    out.counter("tickpipe_book_resyncs_total", "Times a lost book was loaded again from a snapshot.");
+    per_book([&](std::string_view n, const BookCounters& b) { out.sample({{"symbol", n}}, b.resyncs.load()); });
+    out.counter("tickpipe_book_top_mismatches_total",
+                "Ticker tops at the book's own update id that showed another top: the book was lost.");
+    per_book([&](std::string_view n, const BookCounters& b) { out.sample({{"symbol", n}}, b.top_mismatches.load()); });
+    out.counter("tickpipe_book_snapshots_total", "Depth snapshots loaded into the symbol's book.");
+    per_book([&](std::string_view n, const BookCounters& b) { out.sample({{"symbol", n}}, b.snapshots_loaded.load()); });
+    out.counter("tickpipe_book_diffs_total", "Depth updates by what the book did with them.");
+    per_book([&](std::string_view n, const BookCounters& b) {
+      out.sample({{"symbol", n}, {"outcome", "applied"}}, b.diffs_applied.load());
+      out.sample({{"symbol", n}, {"outcome", "duplicate"}}, b.diffs_duplicate.load());
+      out.sample({{"symbol", n}, {"outcome", "discarded"}}, b.diffs_discarded.load());
+    });
+    out.counter("tickpipe_book_levels_dropped_total", "Levels the book's fixed capacity (book.levels) could not hold.");
+    per_book([&](std::string_view n, const BookCounters& b) { out.sample({{"symbol", n}}, b.levels_dropped.load()); });
+  }
 
   out.gauge("tickpipe_ring_occupancy", "Messages waiting in each ring between the stages.");
   out.sample({{"ring", "market_events"}}, uint64_t{p_.ring_a.size()});
@@ -252,7 +298,7 @@ std::string EngineOps::state_json() const {
   json positions = json::array();
   for (SymbolId id = 0; id < p_.symbols.size(); ++id) {
     const SymbolFigures f = p_.strategy.symbol(id).read();
-    const bool stale = t.stale_after_ns > 0 && f.last_top_recv_ns != 0 && now - f.last_top_recv_ns > t.stale_after_ns;
+    const bool stale = symbol_stale(t, f, now);
     positions.push_back({{"symbol", p_.symbols.name(id)},
                          {"qty", to_string_fixed(f.position.qty)},
                          {"entry_price", to_string_fixed(f.position.entry)},

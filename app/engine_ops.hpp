@@ -20,6 +20,7 @@
 #include "core/timing/pipeline_latency.hpp"
 #include "core/types/symbol_table.hpp"
 #include "exec/order_gateway.hpp"
+#include "feed/book/book_feed.hpp"
 #include "feed/decode_stats.hpp"
 #include "feed/live/live_feed_group.hpp"
 #include "feed/live/overlap_filter.hpp"
@@ -46,6 +47,7 @@ struct EngineParts {
   ControlQueue& control;
   EventLog& log;
   const fix::FixVenue* fix = nullptr;  // [exec] venue = "fix": its session and counters
+  const feed::BookFeedBase* books = nullptr;  // [book]: the feed's order books and their counters
 };
 
 class EngineOps final : public ops::EngineView {

@@ -81,6 +81,10 @@ struct Pipeline {
   // With a [live] table (a live session, or the replay of its recording) and Binance's numbered
   // events: drops what a make-before-break overlap delivers twice. Null otherwise.
   std::unique_ptr<feed::OverlapFilter> overlap;
+  // [book]: the order books the feed keeps from the venue's depth messages (one of them, for the
+  // venue's normalizer; both null without [book]).
+  std::unique_ptr<feed::BookFeed<feed::BinanceBookSync>> binance_book;
+  std::unique_ptr<feed::BookFeed<feed::CoinbaseBookSync>> coinbase_book;
   // Operations (ops/): the event log (the FIX session writes to it too).
   EventLog log;
   // Where orders go: exactly one venue and its gateway exist. The simulated venue, or in a live
@@ -107,7 +111,8 @@ struct Pipeline {
         symbols(c.symbol_names()),
         decoder(decoder_options(c.feed, opt.latency != nullptr)),
         log(log_level_of(c.ops)),
-        sim_venue(use_fix ? nullptr : std::make_unique<SimVenue>(c.sim, symbols.size())),
+        sim_venue(use_fix ? nullptr
+                          : std::make_unique<SimVenue>(c.sim, symbols.size(), static_cast<std::size_t>(c.book.levels))),
         fix_venue(use_fix ? make_fix_venue(c, log) : nullptr),
         sim_gateway(use_fix ? nullptr
                             : std::make_unique<SimGateway>(c.risk, *sim_venue, *ring_b, *ring_c, c.threads.gateway_wait)),
@@ -123,6 +128,23 @@ struct Pipeline {
       coinbase = std::make_unique<feed::CoinbaseNormalizer>(symbols, norm_stats, max_msg);
     else
       binance = std::make_unique<feed::BinanceNormalizer>(symbols, norm_stats, max_msg);
+    if (c.book.enabled) {
+      // The simulated venue's book fill model rebuilds the book from the level events.
+      const bool emit_levels = !use_fix && c.sim.fill_model == FillModel::Book;
+      const auto levels = static_cast<std::size_t>(c.book.levels);
+      if (binance) {
+        binance->enable_depth();
+        const auto buffer = static_cast<std::size_t>(c.book.buffer_diffs);
+        binance_book = std::make_unique<feed::BookFeed<feed::BinanceBookSync>>(
+            symbols.size(), emit_levels, [&](SymbolId) {
+              return std::make_unique<feed::BinanceBookSync>(feed::BookChain::Auto, levels, buffer);
+            });
+      } else {
+        coinbase->enable_depth();
+        coinbase_book = std::make_unique<feed::BookFeed<feed::CoinbaseBookSync>>(
+            symbols.size(), emit_levels, [&](SymbolId) { return std::make_unique<feed::CoinbaseBookSync>(levels); });
+      }
+    }
     if (c.live.present && c.venue_format == VenueFormat::Binance)
       overlap = std::make_unique<feed::OverlapFilter>(symbols.size());
     strategy.set_latency(opt.latency);
@@ -156,6 +178,18 @@ struct Pipeline {
   }
   const GatewayStats& gateway_stats() const { return fix_gateway ? fix_gateway->stats() : sim_gateway->stats(); }
 
+  // The order books for a stage of this normalizer (null: none).
+  template <typename Normalizer>
+  auto book_for() noexcept {
+    if constexpr (std::is_same_v<Normalizer, feed::BinanceNormalizer>) return binance_book.get();
+    else return coinbase_book.get();
+  }
+  // The order books' counters, whichever venue keeps them (null without [book]).
+  const feed::BookFeedBase* books() const noexcept {
+    if (binance_book) return binance_book.get();
+    return coinbase_book.get();
+  }
+
   void open_capture(const std::string& path) {
     std::string err;
     if (!decoder.open(path, err)) throw RunError("cannot read capture '" + path + "': " + err);
@@ -170,7 +204,7 @@ struct Pipeline {
     log_post = opt.mode == ReplayMode::Deterministic;
     EngineParts parts{cfg,         symbols,     *telemetry,  norm_stats, gateway_stats(), overlap.get(),
                       opt.latency, *ring_a,     *ring_b,     *ring_c,    *ring_d,         journal,
-                      heartbeats,  *control,    log,             fix_venue.get()};
+                      heartbeats,  *control,    log,             fix_venue.get(), books()};
     try {
       ops = std::make_unique<OpsRuntime>(parts, opt.ops_endpoint);
     } catch (const std::runtime_error& e) {
@@ -346,6 +380,7 @@ uint64_t run_deterministic(Pipeline& p, Normalizer& normalizer, Source& source, 
                                                        opt.latency);
   stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
   stage.set_overlap_filter(p.overlap.get());
+  stage.set_book(p.template book_for<Normalizer>());
   // A journal failure stops the run; the caller reports it. One thread runs every stage: its
   // heartbeat is the feed's.
   StageHeartbeat& beat = p.heartbeats[Stage::Feed];
@@ -500,6 +535,7 @@ uint64_t run_threaded(Pipeline& p, Normalizer& normalizer, Source& source, const
                                                        opt.latency);
     stage.on_warm(opt.probe.warm, opt.probe.ctx, opt.probe.warm_after_messages);
     stage.set_overlap_filter(p.overlap.get());
+    stage.set_book(p.template book_for<Normalizer>());
     StageHeartbeat& beat = p.heartbeats[Stage::Feed];
     beat.present.store(1, std::memory_order_relaxed);
     uint64_t loops = 0;
@@ -616,6 +652,7 @@ RunReport run_on(Pipeline& pl, Source& source, const ReplayOptions& opt, const s
   rep.day_pnl = p->strategy.day_pnl();
   rep.decode = source.decode_stats();
   rep.overlap_dropped = p->overlap ? p->overlap->dropped() : 0;
+  rep.book_levels = p->books() != nullptr ? p->cfg.book.levels : 0;
   rep.normalize = p->norm_stats;
   rep.gateway = p->gateway_stats();
   for (SymbolId id = 0; id < p->symbols.size(); ++id) {
@@ -626,6 +663,8 @@ RunReport run_on(Pipeline& pl, Source& source, const ReplayOptions& opt, const s
     s.unrealized = p->strategy.book().unrealized(id);
     s.stats = p->strategy.stats(id);
     s.stale_at_end = p->strategy.stale(id, p->strategy.last_receive_ns());
+    if (const feed::BookFeedBase* books = p->books()) s.book = books->counters(id);
+    if (p->sim_venue && p->sim_venue->book_model()) s.slippage = p->sim_venue->slippage(id);
     rep.symbols.push_back(std::move(s));
   }
   return rep;
@@ -698,6 +737,10 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
   const bool use_fix = cfg.exec.venue == ExecVenue::Fix;
   if (use_fix && opt.mode == ReplayMode::Deterministic)
     throw ConfigError("[exec] venue = \"fix\" needs --mode threaded: the acceptor's reports arrive on their own time");
+  if (cfg.book.enabled && cfg.venue_format == VenueFormat::Binance)
+    throw ConfigError("[book] with a live Binance feed needs the depth snapshot from Binance's REST API, which this "
+                      "version does not fetch yet: remove [book] for live sessions (replay of a capture that holds "
+                      "the snapshot works; docs/order-book.md)");
   std::string why;
   const std::optional<WsUrl> url = parse_ws_url(cfg.live.url, why);
   if (!url) throw ConfigError("live.url " + why);

@@ -74,6 +74,58 @@ nlohmann::json counters_json(const Counters& c, const Names& names) {
 // Every piece of outside text (paths, symbol names from the configuration, samples of capture
 // bytes, warnings that quote the OS) goes through printable(): no raw control byte reaches the
 // terminal.
+// Basis points of `part` in `whole` (display only: the report's money figures stay exact).
+static double bps_of(Fixed part, Fixed whole) {
+  return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole) * 10000.0;
+}
+
+// [book]: per symbol, what the feed's order book went through; and with the book fill model, what
+// the taker fills paid beyond the touch (docs/order-book.md).
+static void print_books(const RunReport& r, std::ostream& out) {
+  if (r.book_levels == 0) return;
+  out << "Order books (" << r.book_levels << " levels a side; a gap or a crossed book loses the book until a new snapshot)\n";
+  out << std::left << std::setw(12) << "symbol" << std::right << std::setw(7) << "valid" << std::setw(7) << "bids"
+      << std::setw(7) << "asks" << std::setw(11) << "snapshots" << std::setw(10) << "diffs" << std::setw(12)
+      << "duplicates" << std::setw(11) << "discarded" << std::setw(6) << "gaps" << std::setw(9) << "crossed"
+      << std::setw(9) << "resyncs" << std::setw(12) << "mismatches" << std::setw(9) << "dropped" << "\n";
+  for (const auto& s : r.symbols) {
+    if (!s.book) continue;
+    const feed::BookCounters& b = *s.book;
+    out << std::left << std::setw(12) << printable(s.name) << std::right << std::setw(7) << (b.valid.load() != 0 ? "yes" : "no")
+        << std::setw(7) << b.bid_levels.load() << std::setw(7) << b.ask_levels.load() << std::setw(11)
+        << b.snapshots_loaded.load() << std::setw(10) << b.diffs_applied.load() << std::setw(12) << b.diffs_duplicate.load()
+        << std::setw(11) << b.diffs_discarded.load() << std::setw(6) << b.gaps.load() << std::setw(9) << b.crossed.load()
+        << std::setw(9) << b.resyncs.load() << std::setw(12) << b.top_mismatches.load() << std::setw(9)
+        << b.levels_dropped.load() << "\n";
+  }
+  for (const auto& s : r.symbols) {
+    if (s.book && s.book->gaps.load() != 0)
+      out << "  " << printable(s.name) << ": last gap: the chain expected update id " << s.book->last_gap_expected.load()
+          << ", the venue sent " << s.book->last_gap_got.load() << "\n";
+    if (s.book && s.book->snapshots_too_old.load() != 0)
+      out << "  " << printable(s.name) << ": " << s.book->snapshots_too_old.load()
+          << " snapshots older than the diffs buffered (a newer one is needed)\n";
+  }
+  bool any_slippage = false;
+  for (const auto& s : r.symbols) any_slippage = any_slippage || s.slippage.has_value();
+  if (any_slippage) {
+    out << "Slippage versus the touch (book fill model: taker orders walk the book; the touch is the last book top when they took)\n";
+    out << std::left << std::setw(12) << "symbol" << std::right << std::setw(16) << "taker qty" << std::setw(18)
+        << "notional" << std::setw(8) << "fills" << std::setw(14) << "beyond touch" << std::setw(16) << "slippage"
+        << std::setw(9) << "bps" << std::setw(15) << "IOC cancelled" << "\n";
+    for (const auto& s : r.symbols) {
+      if (!s.slippage) continue;
+      const SimVenue::Slippage& sl = *s.slippage;
+      out << std::left << std::setw(12) << printable(s.name) << std::right << std::setw(16) << to_string_fixed(sl.qty)
+          << std::setw(18) << to_string_fixed(sl.notional) << std::setw(8) << sl.fills << std::setw(14)
+          << sl.levels_beyond_touch << std::setw(16) << to_string_fixed(sl.cost) << std::setw(9) << std::fixed
+          << std::setprecision(2) << bps_of(sl.cost, sl.notional) << std::defaultfloat << std::setw(15)
+          << sl.ioc_cancelled << "\n";
+    }
+  }
+  out << "\n";
+}
+
 void print_report(const RunReport& r, std::ostream& out) {
   const Totals t = totals_of(r);
   out << version_string() << (r.live ? " live (" : " replay (") << printable(r.mode) << " mode)\n";
@@ -160,6 +212,8 @@ void print_report(const RunReport& r, std::ostream& out) {
     if (s.stats.stale_episodes != 0 || s.stale_at_end)
       out << "Watchdog: " << printable(s.name) << " went " << s.stats.stale_episodes
           << " times without a book top for stale_after_ms" << (s.stale_at_end ? "; stale at the end" : "") << "\n";
+
+  print_books(r, out);
 
   out << "Trading state: " << trading_state_name(r.final_state) << "    day P&L: " << to_string_fixed(r.day_pnl)
       << "    engine clock: " << utc_time(r.engine_clock_ns) << "\n";
@@ -309,6 +363,35 @@ void write_report_json(const RunReport& r, const std::string& path) {
                     {"profit_takes", s.stats.profit_takes},
                     {"profit_take_skipped", s.stats.profit_take_skipped},
                     {"rejects", s.stats.rejects}});
+    if (s.book) {
+      const feed::BookCounters& b = *s.book;
+      syms.back()["book"] = {{"valid", b.valid.load() != 0},
+                             {"bid_levels", b.bid_levels},
+                             {"ask_levels", b.ask_levels},
+                             {"snapshots_loaded", b.snapshots_loaded},
+                             {"snapshots_too_old", b.snapshots_too_old},
+                             {"diffs_applied", b.diffs_applied},
+                             {"diffs_duplicate", b.diffs_duplicate},
+                             {"diffs_discarded", b.diffs_discarded},
+                             {"gaps", b.gaps},
+                             {"crossed", b.crossed},
+                             {"resyncs", b.resyncs},
+                             {"top_mismatches", b.top_mismatches},
+                             {"tops_superseded", b.tops_superseded},
+                             {"levels_dropped", b.levels_dropped},
+                             {"last_gap_expected", b.last_gap_expected},
+                             {"last_gap_got", b.last_gap_got}};
+    }
+    if (s.slippage) {
+      const SimVenue::Slippage& sl = *s.slippage;
+      syms.back()["slippage"] = {{"taker_qty", to_string_fixed(sl.qty)},
+                                 {"notional", to_string_fixed(sl.notional)},
+                                 {"cost", to_string_fixed(sl.cost)},
+                                 {"bps", bps_of(sl.cost, sl.notional)},
+                                 {"fills", sl.fills},
+                                 {"fills_beyond_touch", sl.levels_beyond_touch},
+                                 {"ioc_cancelled", sl.ioc_cancelled}};
+    }
   }
   j["symbols"] = syms;
   j["totals"] = {{"realized", to_string_fixed(t.realized)}, {"unrealized", to_string_fixed(t.unrealized)},

@@ -14,6 +14,8 @@
 #include "core/strategy/strategy.hpp"
 #include "exec/fix/fix_venue.hpp"
 #include "exec/order_gateway.hpp"
+#include "exec/sim_venue.hpp"
+#include "feed/book/book_feed.hpp"
 #include "feed/decode_stats.hpp"
 #include "feed/live/live_feed.hpp"
 #include "feed/normalizer_stats.hpp"
@@ -27,6 +29,8 @@ struct SymbolReport {
   Fixed mark = 0;
   Fixed unrealized = 0;
   SymbolStrategyStats stats;
+  std::optional<feed::BookCounters> book;          // [book]: the feed's order book of this symbol
+  std::optional<SimVenue::Slippage> slippage;      // [sim] fill_model = "book": taker fills vs the touch
 };
 
 // What a live session's connection did (tickpipe live).
@@ -53,6 +57,7 @@ struct FixReport {
 
 struct RunReport {
   std::string mode;
+  int64_t book_levels = 0;  // [book]: capacity per side (0: no book)
   std::vector<std::string> captures;
   std::string config_path;
   std::string journal_path;
