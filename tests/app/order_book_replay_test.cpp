@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../feed/capture_writer.hpp"
+#include "../feed/feed_test_util.hpp"
 #include "cli_runner.hpp"
 
 namespace tp {
@@ -220,7 +221,7 @@ GapCapture gap_capture(std::size_t drop, int resync_after) {
       ws.server_message(cw::ws::kText, payload);
       continue;
     }
-    if (!(m.contains("data") && m["data"]["e"] == "depthUpdate")) {
+    if (!(m.contains("data") && m["data"].value("e", std::string()) == "depthUpdate")) {
       ws.server_message(cw::ws::kText, payload);
       continue;
     }
@@ -294,6 +295,65 @@ TEST(OrderBookReplay, AfterAGapANewSnapshotResynchronisesTheBookToTheReference) 
   EXPECT_EQ(sym["mark"], g.final_bid);
   EXPECT_EQ(sym["stale_at_end"], false);
   EXPECT_EQ(sym["stale_episodes"], 1) << "the resynchronised book's first top ended the stale spell";
+}
+
+// Coinbase's level2 channel end to end (docs/order-book.md "Coinbase"): a real 2021 recording of
+// two products (their snapshots, 4,517 l2updates, tickers) written as one WebSocket connection and
+// replayed. Each product's book forms from its snapshot, applies every update after it, never
+// crosses, and its tickers are superseded by the book.
+TEST(OrderBookReplay, ACoinbaseLevel2RecordingBuildsEachProductsBook) {
+  const std::vector<std::string> products{"SKL-USD", "DASH-BTC"};
+  struct Expect {
+    bool snapshot = false;
+    int applied = 0, discarded = 0, tickers = 0;
+  };
+  std::map<std::string, Expect> want;
+  cw::WsSession ws;
+  int64_t first_ts = 0;
+  for (const std::string& line : feed::test::read_gz_lines(
+           std::string(TP_SOURCE_DIR) + "/tests/data/coinbase/coinbase_pro_20210417_level2_skl-usd_dash-btc.txt.gz")) {
+    const std::size_t sp = line.find(' ');
+    if (first_ts == 0) first_ts = std::stoll(line.substr(0, sp));
+    const std::string payload = line.substr(sp + 1);
+    ws.server_message(cw::ws::kText, payload);
+    const json m = json::parse(payload);
+    if (!m.contains("product_id")) continue;
+    Expect& e = want[m["product_id"].get<std::string>()];
+    if (m["type"] == "snapshot") e.snapshot = true;
+    else if (m["type"] == "l2update") ++(e.snapshot ? e.applied : e.discarded);
+    else if (m["type"] == "ticker") ++e.tickers;
+  }
+  cw::TcpConversation c(cw::ep4(10, 0, 0, 1, 40001), cw::ep4(10, 0, 0, 2, 443));
+  c.handshake();
+  c.send(true, ws.request);
+  c.send(false, ws.response);
+  c.send(false, ws.server);
+  c.fin(false);
+  c.fin(true);
+  cw::Capture cap(cw::Link::Ethernet, first_ts, 1'000'000);
+  cap.tcp(c);
+  TempDir dir;
+  write_file(dir / "coinbase.pcap", cap.pcap());
+
+  std::string cfg = "[venue]\nformat = \"coinbase\"\n";
+  for (const std::string& p : products) cfg += "[[symbols]]\nname = \"" + p + "\"\nlot_step = \"0.001\"\n";
+  const Replayed r = replay(dir, "coinbase", cfg + "[book]\n", dir / "coinbase.pcap");
+  ASSERT_EQ(r.report["symbols"].size(), products.size()) << r.output;
+  for (std::size_t i = 0; i < products.size(); ++i) {
+    const json& sym = r.report["symbols"][i];
+    const Expect& e = want[products[i]];
+    ASSERT_TRUE(e.snapshot) << products[i];
+    ASSERT_GT(e.applied, 100) << products[i];
+    const json& b = sym["book"];
+    EXPECT_EQ(b["valid"], true) << products[i];
+    EXPECT_EQ(b["snapshots_loaded"], 1) << products[i];
+    EXPECT_EQ(b["diffs_applied"], e.applied) << products[i];
+    EXPECT_EQ(b["diffs_discarded"], e.discarded) << products[i];
+    EXPECT_EQ(b["crossed"], 0) << products[i];
+    EXPECT_EQ(b["tops_superseded"], e.tickers) << products[i];
+    EXPECT_GT(b["bid_levels"].get<int>(), 10) << products[i];
+    EXPECT_GT(b["ask_levels"].get<int>(), 10) << products[i];
+  }
 }
 
 }  // namespace
