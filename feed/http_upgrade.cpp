@@ -145,6 +145,36 @@ HttpHead parse_http_head(std::string_view head) noexcept {
   return out;
 }
 
+int http_status_code(std::string_view head) noexcept {
+  std::string_view rest = head;
+  const std::string_view line = trim(split(rest, '\n'));
+  if (!istarts_with(line, "HTTP/1.") || line.size() < 12 || line[8] != ' ') return -1;
+  const std::string_view code = line.substr(9, 3);
+  int n = 0;
+  for (const char c : code) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  if (line.size() > 12 && line[12] != ' ') return -1;
+  return n;
+}
+
+bool http_header_value(std::string_view head, std::string_view name, std::string_view& value) noexcept {
+  std::string_view rest = head;
+  split(rest, '\n');  // the start line
+  while (!rest.empty()) {
+    const std::string_view line = trim(split(rest, '\n'));
+    if (line.empty()) break;  // the blank line ending the head
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    if (iequals(trim(line.substr(0, colon)), name)) {
+      value = trim(line.substr(colon + 1));
+      return true;
+    }
+  }
+  return false;
+}
+
 HttpHeadCollector::HttpHeadCollector(std::size_t max_head_bytes)
     : buf_(new char[std::max<std::size_t>(max_head_bytes, 64)]), capacity_(std::max<std::size_t>(max_head_bytes, 64)) {}
 

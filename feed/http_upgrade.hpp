@@ -44,6 +44,13 @@ struct HttpHead {
 // `head` runs from the first byte through the terminating CRLFCRLF.
 HttpHead parse_http_head(std::string_view head) noexcept;
 
+// A response head's status code ("HTTP/1.1 200 OK" -> 200): -1 when the first line is not
+// "HTTP/1.x" followed by exactly three digits (and a space or the end of the line).
+int http_status_code(std::string_view head) noexcept;
+// The value of the first header line named `name` (case-insensitive), trimmed; false when there is
+// none. Header lines only: the start line is never matched.
+bool http_header_value(std::string_view head, std::string_view name, std::string_view& value) noexcept;
+
 class HttpHeadCollector {
  public:
   enum class State : uint8_t { Collecting, Complete, NotHttp };

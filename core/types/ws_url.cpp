@@ -17,16 +17,25 @@ std::string WsUrl::host_header() const {
   return h;
 }
 
-std::optional<WsUrl> parse_ws_url(std::string_view text, std::string& why) {
+namespace {
+
+// Parses `text` as <plain>://... or <secure>://... (e.g. "ws" / "wss"); the rest of the grammar is
+// the same for both families.
+std::optional<WsUrl> parse_url(std::string_view text, std::string_view plain, std::string_view secure,
+                               std::string& why) {
   WsUrl u;
   std::string_view rest;
-  if (text.substr(0, 5) == "ws://") {
-    rest = text.substr(5);
-  } else if (text.substr(0, 6) == "wss://") {
+  auto has_scheme = [&](std::string_view scheme) {
+    return text.size() >= scheme.size() + 3 && text.substr(0, scheme.size()) == scheme &&
+           text.substr(scheme.size(), 3) == "://";
+  };
+  if (has_scheme(plain)) {
+    rest = text.substr(plain.size() + 3);
+  } else if (has_scheme(secure)) {
     u.tls = true;
-    rest = text.substr(6);
+    rest = text.substr(secure.size() + 3);
   } else {
-    why = "must start with ws:// or wss://";
+    why = std::string("must start with ") + std::string(plain) + ":// or " + std::string(secure) + "://";
     return std::nullopt;
   }
   const std::size_t slash = rest.find_first_of("/?");
@@ -88,6 +97,14 @@ std::optional<WsUrl> parse_ws_url(std::string_view text, std::string& why) {
   if (target.empty() || target.front() == '?') u.target.push_back('/');
   u.target += target;
   return u;
+}
+
+}  // namespace
+
+std::optional<WsUrl> parse_ws_url(std::string_view text, std::string& why) { return parse_url(text, "ws", "wss", why); }
+
+std::optional<HttpUrl> parse_http_url(std::string_view text, std::string& why) {
+  return parse_url(text, "http", "https", why);
 }
 
 }  // namespace tp

@@ -1,6 +1,7 @@
-// A WebSocket URL (RFC 6455 §3): ws://host[:port][/path][?query] or wss://... Parsed once, at
-// start-up (the configuration's [live] url), so a typo is a configuration error, not a failed
-// connection at run time.
+// A WebSocket URL (RFC 6455 §3): ws://host[:port][/path][?query] or wss://..., and its HTTP
+// sibling http:// / https:// (same grammar after the scheme). Parsed once, at start-up (the
+// configuration's [live] url, [book] snapshot_url), so a typo is a configuration error, not a
+// failed connection at run time.
 #pragma once
 
 #include <cstdint>
@@ -22,5 +23,10 @@ struct WsUrl {
 
 // Returns the URL, or nullopt with `why` set (a sentence naming what is wrong).
 std::optional<WsUrl> parse_ws_url(std::string_view text, std::string& why);
+
+// An http:// or https:// URL (the venue's REST API): the same parts, `tls` meaning https, the same
+// default ports (80 / 443), parsed by the same code.
+using HttpUrl = WsUrl;
+std::optional<HttpUrl> parse_http_url(std::string_view text, std::string& why);
 
 }  // namespace tp

@@ -1,21 +1,8 @@
 #include "feed/live/ws_connection.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/rand.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -25,52 +12,6 @@
 #include "feed/live/websocket_handshake.hpp"
 
 namespace tp::feed {
-namespace {
-
-// Waits until `fd` is ready for `events` or the deadline passes; false on timeout or error.
-bool wait_fd(int fd, short events, int64_t deadline_ms) noexcept {
-  for (;;) {
-    const int64_t left = deadline_ms - monotonic_ms();
-    if (left <= 0) return false;
-    pollfd p{fd, events, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(left));
-    if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return false;
-  }
-}
-
-std::string openssl_error() {
-  const unsigned long e = ERR_get_error();
-  if (e == 0) return "unknown TLS error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
-  return buf;
-}
-
-bool is_ip_literal(const std::string& host) {
-  in6_addr a6;
-  in_addr a4;
-  return ::inet_pton(AF_INET, host.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
-}
-
-}  // namespace
-
-TlsClientContext::TlsClientContext(const std::string& ca_file) {
-  ctx_ = SSL_CTX_new(TLS_client_method());
-  if (ctx_ == nullptr) throw std::runtime_error("cannot create a TLS context: " + openssl_error());
-  SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-  SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-  if (SSL_CTX_set_default_verify_paths(ctx_) != 1) ERR_clear_error();  // no system store: ca_file only
-  if (!ca_file.empty() && SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1) {
-    const std::string why = openssl_error();
-    SSL_CTX_free(ctx_);
-    throw std::runtime_error("cannot load live.ca_file '" + ca_file + "': " + why);
-  }
-  SSL_CTX_set_mode(ctx_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
-}
-
-TlsClientContext::~TlsClientContext() { SSL_CTX_free(ctx_); }
 
 WsConnection::WsConnection(const WsConnectOptions& options, TlsClientContext* tls, DecodeStats* stats)
     : options_(options),
@@ -85,16 +26,9 @@ WsConnection::WsConnection(const WsConnectOptions& options, TlsClientContext* tl
 WsConnection::~WsConnection() { reset_socket(); }
 
 void WsConnection::reset_socket() noexcept {
-  if (recorder_ != nullptr && fd_ >= 0) recorder_->close_connection(record_slot_, realtime_ns());
+  if (recorder_ != nullptr && socket_.is_open()) recorder_->close_connection(record_slot_, realtime_ns());
   record_slot_ = -1;
-  if (ssl_ != nullptr) {
-    SSL_free(ssl_);
-    ssl_ = nullptr;
-  }
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
+  socket_.close();
   closed_ = true;
 }
 
@@ -119,72 +53,18 @@ WsConnectResult WsConnection::connect(int timeout_ms) {
     return r;
   };
 
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  if (const int e = ::getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &list); e != 0)
-    return fail("cannot resolve " + url.host + ": " + gai_strerror(e));
-  std::string last_error = "no address";
-  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-    fd_ = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd_ < 0) {
-      last_error = std::strerror(errno);
-      continue;
-    }
-    if (::connect(fd_, ai->ai_addr, ai->ai_addrlen) == 0) break;
-    if (errno == EINPROGRESS && wait_fd(fd_, POLLOUT, deadline)) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err == 0) break;
-      last_error = std::strerror(err);
-    } else {
-      last_error = errno == EINPROGRESS ? "timed out" : std::strerror(errno);
-    }
-    ::close(fd_);
-    fd_ = -1;
-  }
-  ::freeaddrinfo(list);
-  if (fd_ < 0) return fail("cannot connect to " + where + ": " + last_error);
-  const int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (TlsConnectResult c = socket_.connect_tcp(url.host, url.port, deadline); !c.ok) return fail(std::move(c.error));
   closed_ = false;
   if (recorder_ != nullptr) {
     sockaddr_storage local{}, remote{};
-    socklen_t ll = sizeof local, rl = sizeof remote;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &ll);
-    ::getpeername(fd_, reinterpret_cast<sockaddr*>(&remote), &rl);
+    socket_.local_address(local);
+    socket_.peer_address(remote);
     record_slot_ = recorder_->open_connection(local, remote, realtime_ns());
   }
-
   if (url.tls) {
-    ssl_ = SSL_new(tls_->get());
-    if (ssl_ == nullptr) return fail("TLS with " + where + ": " + openssl_error());
-    SSL_set_fd(ssl_, fd_);
-    // SNI and the name the certificate must carry; an IP literal is checked as an address.
-    if (is_ip_literal(url.host)) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), url.host.c_str());
-    } else {
-      SSL_set_tlsext_host_name(ssl_, url.host.c_str());
-      SSL_set1_host(ssl_, url.host.c_str());
-    }
-    for (;;) {
-      const int rc = SSL_connect(ssl_);
-      if (rc == 1) break;
-      const int e = SSL_get_error(ssl_, rc);
-      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-        if (!wait_fd(fd_, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline))
-          return fail("TLS handshake with " + where + " timed out");
-        continue;
-      }
-      const long verify = SSL_get_verify_result(ssl_);
-      if (verify != X509_V_OK) {
-        r.certificate_error = true;
-        return fail("the TLS certificate of " + url.host + " does not verify: " +
-                    X509_verify_cert_error_string(verify));
-      }
-      return fail("TLS handshake with " + where + " failed: " + openssl_error());
+    if (TlsConnectResult c = socket_.start_tls(url.host, url.port, *tls_, deadline); !c.ok) {
+      r.certificate_error = c.certificate_error;
+      return fail(std::move(c.error));
     }
   }
 
@@ -200,10 +80,10 @@ WsConnectResult WsConnection::connect(int timeout_ms) {
   std::size_t took = 0;
   while (head.state() == HttpHeadCollector::State::Collecting) {
     if (have == options_.read_buffer_bytes) return fail("the upgrade answer of " + where + " is too long");
-    const long n = raw_read(buf_.get() + have, options_.read_buffer_bytes - have);
+    const long n = socket_.read(buf_.get() + have, options_.read_buffer_bytes - have);
     if (n < 0) return fail("the server " + where + " closed the connection during the upgrade");
     if (n == 0) {
-      if (!wait_fd(fd_, POLLIN, deadline)) return fail("the server " + where + " did not answer the upgrade in time");
+      if (!socket_.wait_readable(deadline)) return fail("the server " + where + " did not answer the upgrade in time");
       continue;
     }
     // Frames read together with the head carry this read's time, as they do in the recording.
@@ -227,55 +107,9 @@ WsConnectResult WsConnection::connect(int timeout_ms) {
   return r;
 }
 
-long WsConnection::raw_read(uint8_t* buf, std::size_t len) noexcept {
-  if (ssl_ != nullptr) {
-    const int n = SSL_read(ssl_, buf, static_cast<int>(len > (1u << 30) ? (1u << 30) : len));
-    if (n > 0) return n;
-    const int e = SSL_get_error(ssl_, n);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
-    ERR_clear_error();
-    return -1;
-  }
-  for (;;) {
-    const ssize_t n = ::recv(fd_, buf, len, 0);
-    if (n > 0) return static_cast<long>(n);
-    if (n == 0) return -1;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-    return -1;
-  }
-}
-
 bool WsConnection::write_all(const uint8_t* data, std::size_t len, int timeout_ms) noexcept {
-  const int64_t deadline = monotonic_ms() + timeout_ms;
-  const uint8_t* const all = data;
-  const std::size_t all_len = len;
-  while (len > 0) {
-    long n;
-    short want = POLLOUT;
-    if (ssl_ != nullptr) {
-      const int w = SSL_write(ssl_, data, static_cast<int>(len));
-      if (w > 0) {
-        n = w;
-      } else {
-        const int e = SSL_get_error(ssl_, w);
-        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-          ERR_clear_error();
-          return false;
-        }
-        if (e == SSL_ERROR_WANT_READ) want = POLLIN;
-        n = 0;
-      }
-    } else {
-      const ssize_t w = ::send(fd_, data, len, MSG_NOSIGNAL);
-      if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
-      n = w < 0 ? 0 : w;
-    }
-    data += n;
-    len -= static_cast<std::size_t>(n);
-    if (len > 0 && n == 0 && !wait_fd(fd_, want, deadline)) return false;
-  }
-  if (recorder_ != nullptr) recorder_->bytes(record_slot_, true, all, all_len, realtime_ns());
+  if (!socket_.write_all(data, len, monotonic_ms() + timeout_ms)) return false;
+  if (recorder_ != nullptr) recorder_->bytes(record_slot_, true, data, len, realtime_ns());
   return true;
 }
 
@@ -335,10 +169,10 @@ WsConnection::ReadStatus WsConnection::read(MessageFn out) noexcept {
     framer_.feed(buf_.get() + from, to - from, last_receive_ns_, out);
     return open() ? ReadStatus::Data : ReadStatus::Closed;
   }
-  const long n = raw_read(buf_.get(), options_.read_buffer_bytes);
+  const long n = socket_.read(buf_.get(), options_.read_buffer_bytes);
   if (n == 0) return ReadStatus::WouldBlock;
   if (n < 0) {
-    drop(ssl_ != nullptr ? "the TLS connection ended without a close frame" : "the connection was reset or ended without a close frame");
+    drop(socket_.has_tls() ? "the TLS connection ended without a close frame" : "the connection was reset or ended without a close frame");
     return ReadStatus::Closed;
   }
   last_receive_ns_ = realtime_ns();
@@ -357,7 +191,7 @@ void WsConnection::close(uint16_t code) noexcept {
     close_sent_ = true;
     const uint8_t payload[2] = {static_cast<uint8_t>(code >> 8), static_cast<uint8_t>(code)};
     send_frame(kWsClose, payload, 2, 200);
-    if (ssl_ != nullptr) SSL_shutdown(ssl_);
+    socket_.shutdown_tls();
   }
   drop("closed by us");
 }

@@ -1,7 +1,7 @@
 // WsConnection: one WebSocket client connection to a venue's market data (SPEC §10): TCP
-// (non-blocking, TCP_NODELAY), TLS on OpenSSL (SNI, the certificate verified against the system
-// store or `ca_file`, and the host name checked), the HTTP upgrade (feed/live/websocket_handshake),
-// then the server's frames through the very WebSocketFramer that replay uses.
+// (non-blocking, TCP_NODELAY) and TLS on OpenSSL (SNI, the certificate verified against the system
+// store or `ca_file`, and the host name checked) through TlsSocket, the HTTP upgrade
+// (feed/live/websocket_handshake), then the server's frames through the very WebSocketFramer that replay uses.
 //
 // connect() runs at start-up and on a reconnect, never on the hot path: it may allocate, resolve
 // names and wait (up to its deadline). read() is the receive path: one recv/SSL_read into a buffer
@@ -20,28 +20,12 @@
 #include "core/types/ws_url.hpp"
 #include "feed/decode_stats.hpp"
 #include "feed/http_upgrade.hpp"
+#include "feed/live/tls_socket.hpp"  // TlsClientContext, TlsSocket
 #include "feed/websocket_framer.hpp"
-
-typedef struct ssl_st SSL;
-typedef struct ssl_ctx_st SSL_CTX;
 
 namespace tp::feed {
 
 class SessionRecorder;
-
-// The trust anchors for wss connections, loaded once: the system store, plus `ca_file` if given.
-class TlsClientContext {
- public:
-  // Throws std::runtime_error naming the file when `ca_file` cannot be loaded.
-  explicit TlsClientContext(const std::string& ca_file = "");
-  ~TlsClientContext();
-  TlsClientContext(const TlsClientContext&) = delete;
-  TlsClientContext& operator=(const TlsClientContext&) = delete;
-  SSL_CTX* get() const noexcept { return ctx_; }
-
- private:
-  SSL_CTX* ctx_ = nullptr;
-};
 
 struct WsConnectOptions {
   WsUrl url;
@@ -87,9 +71,9 @@ class WsConnection {
   // Starts the closing handshake (a close frame with `code`), then drops the connection.
   void close(uint16_t code = 1000) noexcept;
 
-  bool open() const noexcept { return fd_ >= 0 && !closed_; }
+  bool open() const noexcept { return socket_.is_open() && !closed_; }
   bool closed() const noexcept { return closed_; }
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return socket_.fd(); }
   // Why the connection ended ("" while open): the server's close code, a reset, a TLS error.
   const char* close_reason() const noexcept { return close_reason_; }
   uint16_t peer_close_code() const noexcept { return peer_close_code_; }
@@ -106,7 +90,6 @@ class WsConnection {
   static void on_control(void* self, uint8_t opcode, const uint8_t* payload, std::size_t len) noexcept;
   bool send_frame(uint8_t opcode, const uint8_t* payload, std::size_t len, int timeout_ms) noexcept;
   bool write_all(const uint8_t* data, std::size_t len, int timeout_ms) noexcept;
-  long raw_read(uint8_t* buf, std::size_t len) noexcept;  // >0 bytes, 0 would block, <0 closed
   void drop(const char* why) noexcept;
   void reset_socket() noexcept;
 
@@ -115,8 +98,7 @@ class WsConnection {
   DecodeStats* stats_;
   WebSocketFramer framer_;
   std::unique_ptr<uint8_t[]> buf_;
-  int fd_ = -1;
-  SSL* ssl_ = nullptr;
+  TlsSocket socket_;
   bool closed_ = true;
   bool close_sent_ = false;
   uint16_t peer_close_code_ = 0;
