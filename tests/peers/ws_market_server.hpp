@@ -71,6 +71,13 @@ class WsMarketServer {
   // Everything the server wrote to stderr so far (its log; the file goes when this object does).
   std::string stderr_text() const { return proc_.stderr_text(); }
   const std::string& stderr_path() const { return proc_.stderr_path(); }
+  // REST requests answered so far (--rest-depth): the `rest` events in its log.
+  int rest_requests() const {
+    const std::string log = stderr_text();
+    int n = 0;
+    for (std::size_t at = 0; (at = log.find("{\"event\":\"rest\"", at)) != std::string::npos; ++at) ++n;
+    return n;
+  }
   // Sends `sig` to the server (SIGKILL: a crashed venue). False once it has been reaped.
   bool send_signal(int sig) { return proc_.send_signal(sig); }
   // Waits up to `timeout` for the server to end by itself (--max-seconds, a signal sent before).

@@ -28,6 +28,7 @@ try {
 const HOST = '127.0.0.1';
 const FAULTS = ['drop', 'reset', 'close1000', 'close1001', 'close1006', 'http503', 'silent', 'stall', 'garbage',
                 'oversized', 'server_shutdown'];
+const REST_FAULTS = ['none', '429', '500', 'drop', 'stall', 'garbage', 'chunked', 'slow'];
 const USAGE = `usage: ws_market_server.js [options]
   --port N                 listen on 127.0.0.1:N (default 0: the kernel picks); prints {"port":N} when listening
   --tls CERT.pem,KEY.pem   wss: an https server with this certificate and key
@@ -52,6 +53,8 @@ const USAGE = `usage: ws_market_server.js [options]
   --shutdown-grace-ms N    server_shutdown: close 1001 this long after the event (default 10000)
   --log-connections FILE   append one JSON line per connection event
   --max-seconds N          exit 0 after N seconds (default 300; 0: no limit)
+  --rest-depth FILE        answer GET /api/v3/depth and /fapi/v1/depth (with symbol=) with FILE's bytes
+  --rest-fault NAME        ${REST_FAULTS.join(' | ')} (the REST depth answers; default none)
 `;
 
 function die(msg) {
@@ -64,7 +67,7 @@ function parseArgs(argv) {
     port: 0, tls: null, deflate: false, messages: null, strip: 'auto', venue: 'binance', streamOnConnect: false,
     rate: 0, repeat: 1, record: null, pingMs: 0, pongTimeoutMs: 60000, fault: null, faultAfter: 10,
     faultEvery: false, oversizedBytes: 20 * 1024 * 1024, shutdownGraceMs: 10000, logConnections: null,
-    maxSeconds: 300, onlySubscribed: false, pauseAfter: 0, pauseMs: 3000,
+    maxSeconds: 300, onlySubscribed: false, pauseAfter: 0, pauseMs: 3000, restDepth: null, restFault: 'none',
   };
   const int = (name, v, min = 0) => {
     if (v === undefined || !/^[0-9]+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v)))
@@ -112,6 +115,8 @@ function parseArgs(argv) {
       case '--shutdown-grace-ms': o.shutdownGraceMs = int(a, val()); break;
       case '--log-connections': o.logConnections = val(); break;
       case '--max-seconds': o.maxSeconds = int(a, val()); break;
+      case '--rest-depth': o.restDepth = val(); break;
+      case '--rest-fault': o.restFault = val(); if (!REST_FAULTS.includes(o.restFault)) die(`unknown REST fault ${o.restFault}`); break;
       case '-h': case '--help': process.stdout.write(USAGE); process.exit(0); break;
       default: die(`unknown argument ${JSON.stringify(a)}`);
     }
@@ -261,9 +266,86 @@ if (opt.tls) {
 }
 
 server.on('request', (req, res) => {  // plain HTTP, no upgrade
+  if (restDepth !== null && /^\/(api\/v3|fapi\/v1)\/depth(\?|$)/.test(req.url)) return restDepthAnswer(req, res);
   res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
   res.end('WebSocket upgrade required\n');
+  return undefined;
 });
+
+// ---- REST depth snapshot (--rest-depth, --rest-fault) --------------------------------------------
+// GET /api/v3/depth (spot) and /fapi/v1/depth (futures), any query with a symbol=: the file's bytes.
+// The faults 429, 500, drop, stall and garbage hit the first REST request only (the client's retry
+// then succeeds); chunked and slow shape every answer.
+const restDepth = opt.restDepth === null ? null : (() => {
+  try {
+    return fs.readFileSync(opt.restDepth);
+  } catch (e) {
+    return die(`--rest-depth: ${e.message}`);
+  }
+})();
+let restCount = 0;
+
+function restDepthAnswer(req, res) {
+  const n = ++restCount;
+  const query = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length));
+  const fault = n === 1 && ['429', '500', 'drop', 'stall', 'garbage'].includes(opt.restFault) ? opt.restFault
+    : (['chunked', 'slow'].includes(opt.restFault) ? opt.restFault : 'none');
+  logEvent({ event: 'rest', n, path: req.url, fault, accept_encoding: req.headers['accept-encoding'] || null });
+  const sock = req.socket;
+  if (!query.get('symbol')) {
+    const body = '{"code":-1102,"msg":"Mandatory parameter \'symbol\' was not sent."}';
+    res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    res.end(body);
+    return;
+  }
+  const json = { 'Content-Type': 'application/json;charset=UTF-8' };
+  switch (fault) {
+    case '429': {
+      const body = '{"code":-1003,"msg":"Too many requests."}';
+      res.writeHead(429, { ...json, 'Retry-After': '1', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      res.end(body);
+      return;
+    }
+    case '500': {
+      const body = '{"code":-1000,"msg":"An unknown error occurred."}';
+      res.writeHead(500, { ...json, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      res.end(body);
+      return;
+    }
+    case 'drop':  // the head and half the body, then the connection closes
+      res.writeHead(200, { ...json, 'Content-Length': restDepth.length });
+      res.write(restDepth.subarray(0, restDepth.length >> 1), () => sock.destroy());
+      return;
+    case 'stall':  // accepted, never answered: the socket stays open until the client gives up or we exit
+      return;
+    case 'garbage':  // bytes that are not HTTP, then the close
+      sock.end(Buffer.from('\x16\x03\x01 this is not an HTTP response\r\n\r\n', 'latin1'));
+      return;
+    case 'chunked': {  // Transfer-Encoding: chunked (no Content-Length), in pieces of 1000 bytes
+      res.writeHead(200, { ...json, Connection: 'close' });
+      for (let at = 0; at < restDepth.length; at += 1000) res.write(restDepth.subarray(at, at + 1000));
+      res.end();
+      return;
+    }
+    case 'slow': {  // Content-Length, the body in 8 pieces 20 ms apart
+      res.writeHead(200, { ...json, 'Content-Length': restDepth.length, Connection: 'close' });
+      const piece = Math.ceil(restDepth.length / 8);
+      let at = 0;
+      const next = () => {
+        if (sock.destroyed) return;
+        res.write(restDepth.subarray(at, at + piece));
+        at += piece;
+        if (at >= restDepth.length) res.end();
+        else setTimeout(next, 20);
+      };
+      next();
+      return;
+    }
+    default:
+      res.writeHead(200, { ...json, 'Content-Length': restDepth.length, Connection: 'close' });
+      res.end(restDepth);
+  }
+}
 
 const wss = new WebSocketServer({
   noServer: true,
@@ -574,6 +656,7 @@ server.on('error', (e) => {
 server.listen(opt.port, HOST, () => {
   const { port } = server.address();
   logErr(`listening on ${opt.tls ? 'wss' : 'ws'}://${HOST}:${port} (${messages.length} messages, venue ${opt.venue}` +
-         `${opt.fault ? `, fault ${opt.fault}` : ''})`);
+         `${opt.fault ? `, fault ${opt.fault}` : ''}` +
+         `${restDepth !== null ? `, REST depth ${restDepth.length} bytes, REST fault ${opt.restFault}` : ''})`);
   process.stdout.write(`${JSON.stringify({ port })}\n`);
 });
