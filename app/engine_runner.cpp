@@ -28,8 +28,10 @@
 #include "feed/coinbase_normalizer.hpp"
 #include "feed/capture_decoder.hpp"
 #include "feed/feed_stage.hpp"
+#include "feed/live/depth_snapshot_fetcher.hpp"
 #include "feed/live/live_feed.hpp"
 #include "feed/live/session_recorder.hpp"
+#include "feed/live/snapshot_injector.hpp"
 #include "feed/live/live_feed_group.hpp"
 #include "feed/live/subscribe_request.hpp"
 #include "feed/message_dump.hpp"
@@ -331,12 +333,15 @@ struct CaptureSource {
   }
 };
 
+// `Bytes`: the feed group itself, or a SnapshotInjector around it (live Binance with [book]).
+template <typename Bytes>
 struct LiveSource {
   feed::LiveFeedGroup& feed;
+  Bytes& source_bytes;
   std::atomic<int>* duration_over;  // set when --duration has passed
   double duration_seconds;          // 0: until stopped
   const feed::DecodeStats& stats;    // the connection's framing counters
-  feed::LiveFeedGroup& bytes() noexcept { return feed; }
+  Bytes& bytes() noexcept { return source_bytes; }
   const feed::LiveFeedGroup* live_group() const noexcept { return &feed; }
   const feed::DecodeStats& decode_stats() const noexcept { return stats; }
   template <typename Stage, typename KeepGoing>
@@ -731,21 +736,52 @@ static FixReport fix_report(const fix::FixVenue& v) {
   return r;
 }
 
+// [book] in a live session: the venue's depth stream must be subscribed, or no book can form.
+static void check_live_book(const Config& cfg) {
+  if (!cfg.book.enabled) return;
+  const bool coinbase = cfg.venue_format == VenueFormat::Coinbase;
+  for (const std::string& s : cfg.live.streams) {
+    if (coinbase ? s.rfind("level2", 0) == 0 : s.rfind("depth", 0) == 0) return;
+  }
+  throw ConfigError(std::string("[book] keeps the order book from the venue's depth messages: add ") +
+                    (coinbase ? "\"level2\"" : "\"depth@100ms\" (or \"depth\")") +
+                    " to live.streams, or remove [book] (docs/order-book.md)");
+}
+
+// Where the depth snapshots come from: book.snapshot_url, or Binance's REST API for the feed's host
+// (USD-M futures for fstream.binance.com, spot for the other Binance hosts).
+static std::string snapshot_url_of(const Config& cfg, const WsUrl& live_url) {
+  if (!cfg.book.snapshot_url.empty()) {
+    // Checked now, before anything starts: as it will be fetched, with a symbol in it.
+    std::string url = cfg.book.snapshot_url, why;
+    for (std::size_t at; (at = url.find("{symbol}")) != std::string::npos;) url.replace(at, 8, "BTCUSDT");
+    if (!parse_http_url(url, why)) throw ConfigError("book.snapshot_url \"" + cfg.book.snapshot_url + "\" " + why);
+    return cfg.book.snapshot_url;
+  }
+  const std::string& h = live_url.host;
+  if (h == "fstream.binance.com") return "https://fapi.binance.com/fapi/v1/depth?symbol={symbol}&limit=1000";
+  if (h == "stream.binance.com" || h == "data-stream.binance.vision")
+    return "https://api.binance.com/api/v3/depth?symbol={symbol}&limit=1000";
+  throw ConfigError("[book] on a live Binance feed at " + h +
+                    " needs book.snapshot_url: the REST URL of its depth snapshot, with {symbol} where the symbol "
+                    "goes (docs/order-book.md)");
+}
+
 RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOptions& live) {
   if (!cfg.live.present) throw ConfigError("tickpipe live needs a [live] table with the venue's url (docs/configuration.md)");
   if (opt.resume) throw ConfigError("--resume replays a capture; a live session is continued by starting it again");
   const bool use_fix = cfg.exec.venue == ExecVenue::Fix;
   if (use_fix && opt.mode == ReplayMode::Deterministic)
     throw ConfigError("[exec] venue = \"fix\" needs --mode threaded: the acceptor's reports arrive on their own time");
-  if (cfg.book.enabled && cfg.venue_format == VenueFormat::Binance)
-    throw ConfigError("[book] with a live Binance feed needs the depth snapshot from Binance's REST API, which this "
-                      "version does not fetch yet: remove [book] for live sessions (replay of a capture that holds "
-                      "the snapshot works; docs/order-book.md)");
   std::string why;
   const std::optional<WsUrl> url = parse_ws_url(cfg.live.url, why);
   if (!url) throw ConfigError("live.url " + why);
+  check_live_book(cfg);
+  // Binance books start from a REST snapshot the engine fetches (docs/order-book.md).
+  const bool fetch_snapshots = cfg.book.enabled && cfg.venue_format == VenueFormat::Binance;
+  const std::string snapshot_url = fetch_snapshots ? snapshot_url_of(cfg, *url) : std::string();
   std::unique_ptr<feed::TlsClientContext> tls;
-  if (url->tls) tls = std::make_unique<feed::TlsClientContext>(cfg.live.ca_file);
+  if (url->tls || snapshot_url.rfind("https://", 0) == 0) tls = std::make_unique<feed::TlsClientContext>(cfg.live.ca_file);
 
   feed::LiveFeedOptions lo;
   lo.connection.url = *url;
@@ -788,13 +824,28 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
   p->start(opt);
   if (p->fix_venue) wait_for_fix_logon(*p->fix_venue, cfg.fix.logon_timeout_ms, stop_flag_of(opt), p->log);
   std::unique_ptr<feed::SessionRecorder> recorder;
+  // Two slots per connection (make-before-break), one for a fetched snapshot being recorded.
   if (!live.record_path.empty())
-    recorder = std::make_unique<feed::SessionRecorder>(live.record_path, 2 * subscribe.size());
+    recorder = std::make_unique<feed::SessionRecorder>(live.record_path, 2 * subscribe.size() + (fetch_snapshots ? 1 : 0));
   lo.recorder = recorder.get();
   feed::DecodeStats decode_stats;
   feed::LiveFeedGroup feed(lo, subscribe, tls.get(), &decode_stats);
   std::atomic<int> duration_over{0};
-  LiveSource source{feed, &duration_over, live.duration_seconds, decode_stats};
+  std::unique_ptr<feed::DepthSnapshotFetcher> fetcher;
+  if (fetch_snapshots) {
+    feed::DepthSnapshotFetcherOptions fo;
+    fo.url_template = snapshot_url;
+    fo.timeout_ms = static_cast<int>(cfg.book.snapshot_timeout_ms);
+    fo.retry_min_ms = cfg.live.reconnect_min_ms;
+    fo.retry_max_ms = cfg.live.reconnect_max_ms;
+    fo.log = &p->log;
+    try {
+      fetcher = std::make_unique<feed::DepthSnapshotFetcher>(fo, tls.get(), names);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("book.snapshot_url: ") + e.what());
+    }
+    fetcher->start();
+  }
   // The endpoint reads the feed's counters: it stops before they go, even on an exception.
   struct StopOps {
     Pipeline& p;
@@ -802,7 +853,17 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
       if (p.ops) p.ops->stop();
     }
   } stop_ops{*p};
-  RunReport rep = run_on(*p, source, run_opt, {});
+  RunReport rep;
+  if (fetcher) {
+    feed::SnapshotInjector<feed::LiveFeedGroup> injector(feed, *fetcher, *p->books(), recorder.get());
+    LiveSource<feed::SnapshotInjector<feed::LiveFeedGroup>> source{feed, injector, &duration_over,
+                                                                   live.duration_seconds, decode_stats};
+    rep = run_on(*p, source, run_opt, {});
+  } else {
+    LiveSource<feed::LiveFeedGroup> source{feed, feed, &duration_over, live.duration_seconds, decode_stats};
+    rep = run_on(*p, source, run_opt, {});
+  }
+  fetcher.reset();  // stops its thread before the report
   if (recorder && !recorder->close()) throw RunError("cannot write --record '" + live.record_path + "'");
   rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0, feed.size()};
   if (p->fix_venue) rep.fix = fix_report(*p->fix_venue);

@@ -569,13 +569,21 @@ bool BinanceNormalizer::normalize(const Message& msg, MarketEvent& out) noexcept
         if (sc[kE_upper].num > static_cast<uint64_t>(kMaxMillis)) return drop(T::DepthSnapshot, DropReason::BadNumber);
         ts = static_cast<int64_t>(sc[kE_upper].num) * 1'000'000;
       }
+      // "s": the symbol, added by tickpipe to the snapshots it fetches itself (docs/order-book.md);
+      // Binance's REST answer names none.
+      SymbolId snap_sym = kNoSymbol;
+      if (sc.has(kS)) {
+        if (sc[kS].kind != Kind::String) return drop(T::DepthSnapshot, DropReason::WrongType);
+        snap_sym = impl_->symbols.find(sc[kS].str, sc[kS].len, !sc[kS].unescaped);
+        if (snap_sym == kNoSymbol) return drop(T::DepthSnapshot, DropReason::UnknownSymbol);
+      }
       if (DropReason why{}; !read_depth_levels(sc.bids, sc.asks, why)) return drop(T::DepthSnapshot, why);
       depth_.first_id = depth_.last_id = sc.last_update_id.num;
       depth_.prev_last_id = 0;
       depth_.has_prev_last_id = false;
       depth_.exch_ts_ns = ts;
       depth_.recv_ts_ns = msg.recv_ts_ns;
-      depth_.symbol = kNoSymbol;
+      depth_.symbol = snap_sym;
       depth_.snapshot = true;
       depth_valid_ = true;
       stats_.by_type.inc(T::DepthSnapshot);

@@ -14,7 +14,9 @@
 //                  With enable_depth(): U, u, b, a (and pu when present) are checked too and the
 //                  levels read; depth() holds them (feed/book/ keeps the order book)
 //   REST depth snapshot {"lastUpdateId":L,"bids":[...],"asks":[...]} -> no event; with
-//                  enable_depth() read like a depthUpdate (depth()->snapshot, no symbol named)
+//                  enable_depth() read like a depthUpdate (depth()->snapshot; no symbol named,
+//                  unless an "s" names it: tickpipe adds one to the snapshots it fetches live, so
+//                  a snapshot of one of several symbols can be attributed, in replay too)
 //
 // Prices and quantities must be JSON strings in the SPEC §9.9 grammar (tp::parse_fixed); integer
 // fields (E, u, t, a) must be JSON numbers that fit uint64_t (E: also E * 1e6 must fit int64_t).

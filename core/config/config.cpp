@@ -357,8 +357,21 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
 
   if (const toml::table* t = top.table("book")) {
     const Reader r(src, *t, "book");
-    r.only({"enabled", "levels", "buffer_diffs"});
+    r.only({"enabled", "levels", "buffer_diffs", "snapshot_url", "snapshot_timeout_ms"});
+    if (auto v = r.integer("snapshot_timeout_ms")) {
+      if (*v < 100 || *v > 60'000)
+        fail(src, r.node("snapshot_timeout_ms"), "key 'book.snapshot_timeout_ms' must be between 100 and 60000");
+      cfg.book.snapshot_timeout_ms = *v;
+    }
     cfg.book.enabled = r.boolean("enabled").value_or(true);
+    if (auto v = r.string("snapshot_url")) {
+      const bool scheme = v->rfind("https://", 0) == 0 || v->rfind("http://", 0) == 0;
+      if (!scheme || v->find("{symbol}") == std::string::npos)
+        fail(src, r.node("snapshot_url"),
+             "key 'book.snapshot_url' must be an http:// or https:// URL holding {symbol} (the venue's symbol name "
+             "goes there), e.g. \"https://api.binance.com/api/v3/depth?symbol={symbol}&limit=1000\"");
+      cfg.book.snapshot_url = *v;
+    }
     if (auto v = r.integer("levels")) {
       if (*v < 1 || *v > kMaxBookLevels)
         fail(src, r.node("levels"), "key 'book.levels' must be between 1 and " + std::to_string(kMaxBookLevels));

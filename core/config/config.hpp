@@ -202,6 +202,10 @@ struct BookConfig {
   bool enabled = false;            // [book] present and not enabled = false
   int64_t levels = 5000;           // per side, 1 .. kMaxBookLevels (a Binance REST snapshot holds up to 5000)
   int64_t buffer_diffs = 1024;     // diffs kept while a snapshot is awaited, 1 .. 1000000
+  // Live Binance: where the depth snapshot is fetched, "{symbol}" replaced by the symbol's name.
+  // "" = derived from live.url (docs/order-book.md).
+  std::string snapshot_url;
+  int64_t snapshot_timeout_ms = 5000;  // one fetch, connect to last byte, 100 .. 60000
 };
 inline constexpr int64_t kMaxBookLevels = 100'000;
 

@@ -60,6 +60,8 @@ class BookFeedBase {
   std::size_t symbols() const noexcept { return counters_.size(); }
   const BookCounters& counters(SymbolId id) const noexcept { return counters_[id]; }
   uint64_t snapshots_unattributed() const noexcept { return snapshots_unattributed_; }
+  // The symbol's book needs a (new) snapshot: it was lost, or diffs wait for one. Feed thread only.
+  bool needs_snapshot(SymbolId id) const noexcept { return needs_snapshot_[id] != 0; }
 
  protected:
   std::vector<BookCounters> counters_;
@@ -90,7 +92,6 @@ class BookFeed : public BookFeedBase {
   }
 
   const Sync& sync(SymbolId id) const noexcept { return *syncs_[id]; }
-  bool needs_snapshot(SymbolId id) const noexcept { return needs_snapshot_[id] != 0; }
 
   // A depth message (a diff, or a snapshot: one naming no symbol belongs to the only symbol, if
   // there is one). `emit(const MarketEvent&)` is called for each event it becomes.

@@ -130,6 +130,44 @@ void SessionRecorder::close_connection(int slot, int64_t ts_ns) noexcept {
   c.open = false;
 }
 
+void SessionRecorder::message_connection(const sockaddr_storage& local, const sockaddr_storage& remote,
+                                         std::string_view host, std::string_view target, const uint8_t* data,
+                                         std::size_t len, int64_t ts_ns) noexcept {
+  const int slot = open_connection(local, remote, ts_ns);
+  if (slot < 0) return;
+  // A target or host too long for the head buffer (they come from the configuration) is replaced:
+  // the head only documents the fetch, the replay needs the 101 and the frame.
+  if (target.size() > 2048 || target.empty() || target.front() != '/') target = "/";
+  if (host.size() > 255) host = "venue";
+  char head[2560];
+  int n = std::snprintf(head, sizeof head,
+                        "GET %.*s HTTP/1.1\r\nHost: %.*s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Version: 13\r\nX-Tickpipe: the REST response recorded as one message\r\n\r\n",
+                        static_cast<int>(target.size()), target.data(), static_cast<int>(host.size()), host.data());
+  if (n > 0 && static_cast<std::size_t>(n) < sizeof head)
+    bytes(slot, true, reinterpret_cast<const uint8_t*>(head), static_cast<std::size_t>(n), ts_ns);
+  static constexpr char k101[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+  bytes(slot, false, reinterpret_cast<const uint8_t*>(k101), sizeof k101 - 1, ts_ns);
+  // One unmasked text frame (RFC 6455 5.2), FIN set.
+  uint8_t frame[10] = {0x81};
+  std::size_t h = 2;
+  if (len < 126) {
+    frame[1] = static_cast<uint8_t>(len);
+  } else if (len <= 0xffff) {
+    frame[1] = 126;
+    put16(frame + 2, static_cast<uint16_t>(len));
+    h = 4;
+  } else {
+    frame[1] = 127;
+    put32(frame + 2, static_cast<uint32_t>(static_cast<uint64_t>(len) >> 32));
+    put32(frame + 6, static_cast<uint32_t>(len));
+    h = 10;
+  }
+  bytes(slot, false, frame, h, ts_ns);
+  bytes(slot, false, data, len, ts_ns);
+  close_connection(slot, ts_ns);
+}
+
 void SessionRecorder::segment(const Conn& c, bool to_server, uint8_t flags, const uint8_t* payload,
                               std::size_t len, int64_t ts_ns) noexcept {
   const bool v6_ = c.v6;

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tp::feed {
@@ -40,6 +41,15 @@ class SessionRecorder {
   void bytes(int slot, bool to_server, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept;
   // The connection ended (either way): FIN from both sides.
   void close_connection(int slot, int64_t ts_ns) noexcept;
+
+  // A connection of its own that carries one message from the venue's side, for what the engine
+  // fetched outside its WebSocket connections (the REST depth snapshot, docs/order-book.md): a
+  // WebSocket upgrade of `target` on `host`, the message as one text frame, and the close. Recorded
+  // where the engine used the message, so a replay of the file meets it at that point of the
+  // session, through the same decoding as every other message. `local` and `remote` are the
+  // addresses of the real exchange. Needs a free slot (max_open counts it); none: not recorded.
+  void message_connection(const sockaddr_storage& local, const sockaddr_storage& remote, std::string_view host,
+                          std::string_view target, const uint8_t* data, std::size_t len, int64_t ts_ns) noexcept;
 
   // Flushes to the kernel; false (and the reason in error()) when the data did not reach the file.
   bool close() noexcept;

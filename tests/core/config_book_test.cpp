@@ -55,6 +55,22 @@ TEST(ConfigBook, OutOfRangeAndUnknownKeysAreErrorsNamingTheKey) {
   EXPECT_NE(error_of("[sim]\nfill_model = \"vwap\"\n").find("must be \"touch\" or \"book\""), std::string::npos);
 }
 
+TEST(ConfigBook, TheSnapshotUrlMustBeHttpAndNameTheSymbol) {
+  EXPECT_EQ(parse("[book]\n").book.snapshot_url, "");
+  EXPECT_EQ(parse("[book]\n").book.snapshot_timeout_ms, 5000);
+  EXPECT_EQ(parse("[book]\nsnapshot_timeout_ms = 250\n").book.snapshot_timeout_ms, 250);
+  EXPECT_NE(error_of("[book]\nsnapshot_timeout_ms = 99\n").find("'book.snapshot_timeout_ms' must be between 100 and 60000"),
+            std::string::npos);
+  const std::string url = "https://fapi.binance.com/fapi/v1/depth?symbol={symbol}&limit=1000";
+  EXPECT_EQ(parse("[book]\nsnapshot_url = \"" + url + "\"\n").book.snapshot_url, url);
+  for (const char* bad : {"wss://api.binance.com/api/v3/depth?symbol={symbol}", "https://api.binance.com/api/v3/depth",
+                          "api.binance.com/{symbol}"}) {
+    const std::string e = error_of(std::string("[book]\nsnapshot_url = \"") + bad + "\"\n");
+    EXPECT_NE(e.find("'book.snapshot_url' must be an http:// or https:// URL holding {symbol}"), std::string::npos)
+        << bad << ": " << e;
+  }
+}
+
 TEST(ConfigBook, TheBookFillModelNeedsABook) {
   const std::string e = error_of("[sim]\nfill_model = \"book\"\n");
   EXPECT_NE(e.find("needs an order book: add a [book] table"), std::string::npos) << e;

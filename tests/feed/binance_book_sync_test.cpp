@@ -391,6 +391,37 @@ TEST(BinanceDepthLevels, TheNormalizerReadsDiffsAndSnapshotsAndDropsBadLevels) {
   EXPECT_EQ(f.sync.stats().diffs_applied, 0u);
 }
 
+// The snapshots tickpipe fetches itself carry "s" (the symbol), so one of several symbols can be
+// attributed; both parse paths read it, and a bad one is refused like a diff's.
+TEST(BinanceDepthLevels, ASnapshotNamingItsSymbolIsAttributedToIt) {
+  SymbolTable symbols{std::vector<std::string>{"ETHUSDT", "BTCUSDT"}};
+  NormalizerStats stats;
+  BinanceNormalizer norm{symbols, stats};
+  norm.enable_depth();
+  auto depth_of = [&](std::string_view text) -> const DepthUpdate* {
+    OwnedMessage m(text, 5);
+    MarketEvent ev{};
+    EXPECT_FALSE(norm.normalize(m.msg(), ev)) << text;
+    return norm.depth();
+  };
+  for (const std::string& text : {std::string(R"({"s":"BTCUSDT","lastUpdateId":42,"bids":[["2","1"]],"asks":[["3","1"]]})"),
+                                 std::string(R"({ "lastUpdateId": 42, "s": "BTCUSDT", "bids": [["2","1"]], "asks": [["3","1"]] })")}) {
+    const DepthUpdate* d = depth_of(text);
+    ASSERT_NE(d, nullptr) << text;
+    EXPECT_TRUE(d->snapshot);
+    EXPECT_EQ(d->symbol, 1u) << text;
+    EXPECT_EQ(d->last_id, 42u);
+  }
+  const DepthUpdate* plain = depth_of(R"({"lastUpdateId":42,"bids":[],"asks":[]})");
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(plain->symbol, kNoSymbol);
+  const uint64_t unknown = stats.drops[DropReason::UnknownSymbol], wrong = stats.drops[DropReason::WrongType];
+  EXPECT_EQ(depth_of(R"({"s":"XRPUSDT","lastUpdateId":42,"bids":[],"asks":[]})"), nullptr);
+  EXPECT_EQ(depth_of(R"({"s":7,"lastUpdateId":42,"bids":[],"asks":[]})"), nullptr);
+  EXPECT_EQ(stats.drops[DropReason::UnknownSymbol], unknown + 1);
+  EXPECT_EQ(stats.drops[DropReason::WrongType], wrong + 1);
+}
+
 TEST(BinanceDepthLevels, WithoutEnableDepthDepthMessagesAreOnlyCounted) {
   SymbolTable symbols{std::vector<std::string>{"BTCUSDT"}};
   NormalizerStats stats;
