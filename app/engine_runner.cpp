@@ -28,6 +28,7 @@
 #include "feed/coinbase_normalizer.hpp"
 #include "feed/capture_decoder.hpp"
 #include "feed/feed_stage.hpp"
+#include "feed/live/book_resubscriber.hpp"
 #include "feed/live/depth_snapshot_fetcher.hpp"
 #include "feed/live/live_feed.hpp"
 #include "feed/live/session_recorder.hpp"
@@ -854,7 +855,16 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
     }
   } stop_ops{*p};
   RunReport rep;
-  if (fetcher) {
+  if (cfg.book.enabled && cfg.venue_format == VenueFormat::Coinbase) {
+    // A lost Coinbase book comes back only with a new level2 subscription of its product.
+    const auto channel = std::find_if(cfg.live.streams.begin(), cfg.live.streams.end(),
+                                      [](const std::string& c) { return c.rfind("level2", 0) == 0; });
+    feed::BookResubscriber<feed::LiveFeedGroup> resubscriber(feed, *p->books(), names, *channel,
+                                                             cfg.book.snapshot_timeout_ms, &p->log);
+    LiveSource<feed::BookResubscriber<feed::LiveFeedGroup>> source{feed, resubscriber, &duration_over,
+                                                                   live.duration_seconds, decode_stats};
+    rep = run_on(*p, source, run_opt, {});
+  } else if (fetcher) {
     feed::SnapshotInjector<feed::LiveFeedGroup> injector(feed, *fetcher, *p->books(), recorder.get());
     LiveSource<feed::SnapshotInjector<feed::LiveFeedGroup>> source{feed, injector, &duration_over,
                                                                    live.duration_seconds, decode_stats};

@@ -501,7 +501,7 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     if (!parse_ws_url(lc.url, why)) fail(src, r.node("url"), "key 'live.url' = \"" + lc.url + "\" " + why);
     const bool binance = cfg.venue_format == VenueFormat::Binance;
     static constexpr std::string_view kBinanceStreams[] = {"bookTicker", "trade", "aggTrade", "depth", "depth@100ms"};
-    static constexpr std::string_view kCoinbaseChannels[] = {"ticker", "matches", "heartbeat"};
+    static constexpr std::string_view kCoinbaseChannels[] = {"ticker", "matches", "heartbeat", "level2", "level2_batch"};
     if (const toml::node* n = r.node("streams")) {
       const toml::array* a = n->as_array();
       if (a == nullptr || a->empty()) fail(src, n, "key 'live.streams' must be a non-empty array of strings");

@@ -205,7 +205,9 @@ struct BookConfig {
   // Live Binance: where the depth snapshot is fetched, "{symbol}" replaced by the symbol's name.
   // "" = derived from live.url (docs/order-book.md).
   std::string snapshot_url;
-  int64_t snapshot_timeout_ms = 5000;  // one fetch, connect to last byte, 100 .. 60000
+  // Live: how long a snapshot asked for may take, 100 .. 60000. Binance: one REST fetch, connect to
+  // last byte. Coinbase: a product is resubscribed at most this often (its snapshot comes with it).
+  int64_t snapshot_timeout_ms = 5000;
 };
 inline constexpr int64_t kMaxBookLevels = 100'000;
 

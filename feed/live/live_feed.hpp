@@ -85,6 +85,9 @@ class LiveFeed {
   // The sockets to wait on when step() found nothing (-1: none open).
   int active_fd() const noexcept { return active_->open() ? active_->fd() : -1; }
   int next_fd() const noexcept { return next_->open() ? next_->fd() : -1; }
+  // Sends one text message on the connection the engine trades on (a resubscription). False when
+  // it is not open or the send failed (the connection is then lost and reconnects as usual).
+  bool send_text(std::string_view text) noexcept { return active_->open() && active_->send_text(text); }
   // Closes the connection with a close frame (a clean stop).
   void close() noexcept {
     next_->close(1000);

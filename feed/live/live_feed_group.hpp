@@ -43,6 +43,8 @@ class LiveFeedGroup {
   // The most recent connection problem of any member ("" when none).
   const std::string& last_error() const noexcept;
   void close() noexcept;
+  // Sends `text` on member `i`'s active connection (LiveFeed::send_text).
+  bool send_text(std::size_t i, std::string_view text) noexcept { return i < feeds_.size() && feeds_[i]->send_text(text); }
 
  private:
   static void on_message(void* self, const Message& m) noexcept;

@@ -82,8 +82,9 @@ std::string binance_subscribe(const std::vector<std::string>& params, uint64_t i
   return out;
 }
 
-std::string coinbase_subscribe(const std::vector<std::string>& product_ids, const std::vector<std::string>& channels) {
-  std::string out = R"({"type":"subscribe","product_ids":)";
+std::string coinbase_subscribe(const std::vector<std::string>& product_ids, const std::vector<std::string>& channels,
+                               bool unsubscribe) {
+  std::string out = unsubscribe ? R"({"type":"unsubscribe","product_ids":)" : R"({"type":"subscribe","product_ids":)";
   append_array(out, product_ids);
   out += ",\"channels\":";
   append_array(out, channels);

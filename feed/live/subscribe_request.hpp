@@ -29,6 +29,9 @@ std::vector<std::vector<std::string>> binance_streams_per_connection(
 // `id`: echoed by the venue's acknowledgement ({"result":null,"id":1}).
 std::string binance_subscribe(const std::vector<std::string>& params, uint64_t id);
 
-std::string coinbase_subscribe(const std::vector<std::string>& product_ids, const std::vector<std::string>& channels);
+// Coinbase: {"type":"subscribe",...}, or "unsubscribe" (a product's level2 is resubscribed to get a
+// new snapshot of its book: docs/order-book.md).
+std::string coinbase_subscribe(const std::vector<std::string>& product_ids, const std::vector<std::string>& channels,
+                               bool unsubscribe = false);
 
 }  // namespace tp::feed

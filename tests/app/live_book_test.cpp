@@ -162,6 +162,61 @@ TEST(LiveBook, RestFaultsAreRetriedAndTheBookStillForms) {
   }
 }
 
+// Coinbase (docs/order-book.md "Coinbase"): a crossed book can only come back with a new level2
+// subscription. The venue sends the real SKL-USD snapshot and updates, then an update that crosses
+// the book; the engine resubscribes the product (unsubscribe + subscribe, once) and the venue's new
+// snapshot makes the book valid again. The recording replays to the same book.
+TEST(LiveBook, ACrossedCoinbaseBookIsResubscribedAndReloaded) {
+  TempDir dir;
+  std::string ws, snapshot, last_time;
+  int updates = 0;
+  for (const std::string& line : split_lines(testing::read_gz(
+           std::string(TP_SOURCE_DIR) + "/tests/data/coinbase/coinbase_pro_20210417_level2_skl-usd_dash-btc.txt.gz"))) {
+    const std::string payload = line.substr(line.find(' ') + 1);
+    const nlohmann::json m = nlohmann::json::parse(payload);
+    if (m.value("product_id", std::string()) != "SKL-USD") continue;
+    if (m["type"] == "snapshot") {
+      snapshot = payload;
+    } else if (m["type"] == "l2update" && !snapshot.empty() && updates < 200) {
+      ++updates;
+      last_time = m["time"];
+    } else {
+      continue;
+    }
+    ws += payload + "\n";
+  }
+  ASSERT_FALSE(snapshot.empty());
+  ASSERT_EQ(updates, 200);
+  // A bid far above every ask: the book crosses.
+  ws += R"({"type":"l2update","product_id":"SKL-USD","changes":[["buy","1000.00","1"]],"time":")" + last_time + "\"}\n";
+  write_file(dir / "ws.txt", ws);
+  write_file(dir / "reply.txt", snapshot + "\n");
+  WsMarketServer server({"--venue", "coinbase", "--messages", dir / "ws.txt", "--resubscribe-reply", dir / "reply.txt",
+                         "--record", dir / "client.txt"});
+  const std::string cfg = dir / "live.toml";
+  write_file(cfg, "[venue]\nformat = \"coinbase\"\n[[symbols]]\nname = \"SKL-USD\"\nlot_step = \"0.01\"\n[live]\nurl = \"" +
+                      server.url("/") + "\"\nstreams = [\"ticker\", \"level2\"]\nstale_after_ms = 10000\n"
+                      "[book]\nsnapshot_timeout_ms = 500\n");
+  const Session s = run_live(dir, cfg, "2.5");
+  ASSERT_EQ(s.cli.status, 0) << s.cli.output;
+  const nlohmann::json& b = book_of(s.report);
+  EXPECT_EQ(b["crossed"], 1) << b.dump();
+  EXPECT_EQ(b["snapshots_loaded"], 2) << b.dump();
+  EXPECT_EQ(b["resyncs"], 1) << b.dump();
+  EXPECT_TRUE(b["valid"].get<bool>()) << b.dump();
+  EXPECT_EQ(b["diffs_applied"], updates + 1) << b.dump();  // the crossing one is applied, then found crossed
+  EXPECT_EQ(read_file(dir / "client.txt"),
+            "{\"type\":\"subscribe\",\"product_ids\":[\"SKL-USD\"],\"channels\":[\"ticker\",\"level2\"]}\n"
+            "{\"type\":\"unsubscribe\",\"product_ids\":[\"SKL-USD\"],\"channels\":[\"level2\"]}\n"
+            "{\"type\":\"subscribe\",\"product_ids\":[\"SKL-USD\"],\"channels\":[\"level2\"]}\n");
+  EXPECT_NE(s.cli.output.find("event=book_resubscribe"), std::string::npos) << s.cli.output;
+
+  const auto r = run_tickpipe("replay " + dir / "rec.pcapng" + " -c " + cfg + " --journal " + dir / "rj.jsonl" +
+                              " --report " + dir / "rr.json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(book_of(nlohmann::json::parse(read_file(dir / "rr.json"))), b);
+}
+
 TEST(LiveBook, ABookWithoutTheDepthStreamOrASnapshotUrlIsAConfigurationError) {
   TempDir dir;
   WsMarketServer server({});

@@ -55,6 +55,8 @@ const USAGE = `usage: ws_market_server.js [options]
   --max-seconds N          exit 0 after N seconds (default 300; 0: no limit)
   --rest-depth FILE        answer GET /api/v3/depth and /fapi/v1/depth (with symbol=) with FILE's bytes
   --rest-fault NAME        ${REST_FAULTS.join(' | ')} (the REST depth answers; default none)
+  --resubscribe-reply FILE after the ack of every {"type":"subscribe"} but a connection's first, send
+                           FILE's messages (a Coinbase level2 snapshot for a resubscribed product)
 `;
 
 function die(msg) {
@@ -67,7 +69,7 @@ function parseArgs(argv) {
     port: 0, tls: null, deflate: false, messages: null, strip: 'auto', venue: 'binance', streamOnConnect: false,
     rate: 0, repeat: 1, record: null, pingMs: 0, pongTimeoutMs: 60000, fault: null, faultAfter: 10,
     faultEvery: false, oversizedBytes: 20 * 1024 * 1024, shutdownGraceMs: 10000, logConnections: null,
-    maxSeconds: 300, onlySubscribed: false, pauseAfter: 0, pauseMs: 3000, restDepth: null, restFault: 'none',
+    maxSeconds: 300, onlySubscribed: false, pauseAfter: 0, pauseMs: 3000, restDepth: null, restFault: 'none', resubscribeReply: null,
   };
   const int = (name, v, min = 0) => {
     if (v === undefined || !/^[0-9]+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v)))
@@ -116,6 +118,7 @@ function parseArgs(argv) {
       case '--log-connections': o.logConnections = val(); break;
       case '--max-seconds': o.maxSeconds = int(a, val()); break;
       case '--rest-depth': o.restDepth = val(); break;
+      case '--resubscribe-reply': o.resubscribeReply = val(); break;
       case '--rest-fault': o.restFault = val(); if (!REST_FAULTS.includes(o.restFault)) die(`unknown REST fault ${o.restFault}`); break;
       case '-h': case '--help': process.stdout.write(USAGE); process.exit(0); break;
       default: die(`unknown argument ${JSON.stringify(a)}`);
@@ -155,6 +158,7 @@ function loadMessages(path) {
 }
 
 const messages = loadMessages(opt.messages);
+const resubscribeReply = loadMessages(opt.resubscribeReply);
 // --only-subscribed: each message's symbol, lower case ("s", or "data.s" in a combined stream), or
 // null when it has none (those are sent to every connection).
 const messageSymbols = opt.onlySubscribed ? messages.map((m) => {
@@ -403,7 +407,14 @@ function onOpen(ws, n, socket) {
     const ack = ackFor(text);
     const first = !c.streaming;
     c.streaming = true;
-    if (ack !== null && !c.stopped) {
+    // A later subscribe (a resubscription): after its ack, the --resubscribe-reply messages.
+    let isSubscribe = false;
+    try { isSubscribe = JSON.parse(text).type === 'subscribe'; } catch (e) { /* not JSON */ }
+    if (!first && isSubscribe && resubscribeReply.length > 0 && !c.stopped) {
+      if (ack !== null) ws.send(ack, { binary: false });
+      resubscribeReply.forEach((m) => ws.send(m, { binary: false }));
+      logEvent({ event: 'resubscribe_reply', n, messages: resubscribeReply.length });
+    } else if (ack !== null && !c.stopped) {
       // The data starts once the ack is written out, so the ack always comes first.
       ws.send(ack, { binary: false }, () => { if (first) startStream(c); });
     } else if (first) {
