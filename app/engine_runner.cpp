@@ -855,6 +855,7 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
     }
   } stop_ops{*p};
   RunReport rep;
+  uint64_t book_resubscribes = 0;
   if (cfg.book.enabled && cfg.venue_format == VenueFormat::Coinbase) {
     // A lost Coinbase book comes back only with a new level2 subscription of its product.
     const auto channel = std::find_if(cfg.live.streams.begin(), cfg.live.streams.end(),
@@ -864,6 +865,7 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
     LiveSource<feed::BookResubscriber<feed::LiveFeedGroup>> source{feed, resubscriber, &duration_over,
                                                                    live.duration_seconds, decode_stats};
     rep = run_on(*p, source, run_opt, {});
+    book_resubscribes = resubscriber.resubscribes();
   } else if (fetcher) {
     feed::SnapshotInjector<feed::LiveFeedGroup> injector(feed, *fetcher, *p->books(), recorder.get());
     LiveSource<feed::SnapshotInjector<feed::LiveFeedGroup>> source{feed, injector, &duration_over,
@@ -873,9 +875,17 @@ RunReport run_live(const Config& cfg, const ReplayOptions& opt, const LiveRunOpt
     LiveSource<feed::LiveFeedGroup> source{feed, feed, &duration_over, live.duration_seconds, decode_stats};
     rep = run_on(*p, source, run_opt, {});
   }
-  fetcher.reset();  // stops its thread before the report
+  uint64_t fetches = 0, fetch_failures = 0;
+  std::string fetch_error;
+  if (fetcher) {
+    fetches = fetcher->counters().fetches_ok;
+    fetch_failures = fetcher->counters().fetch_failures;
+    fetch_error = fetcher->last_error();
+    fetcher.reset();  // stops its thread
+  }
   if (recorder && !recorder->close()) throw RunError("cannot write --record '" + live.record_path + "'");
-  rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0, feed.size()};
+  rep.live = LiveReport{cfg.live.url, feed.stats(), feed.last_error(), duration_over.load() != 0, feed.size(),
+                        fetches, fetch_failures, fetch_error, book_resubscribes};
   if (p->fix_venue) rep.fix = fix_report(*p->fix_venue);
   return rep;
 }

@@ -147,6 +147,13 @@ void print_report(const RunReport& r, std::ostream& out) {
           << " fills reached the strategy after a later market event: a deterministic replay of --record may"
              " decide differently from there\n";
     if (!r.live->last_error.empty()) out << "          last connection problem: " << printable(r.live->last_error) << "\n";
+    if (r.live->snapshot_fetches != 0 || r.live->snapshot_fetch_failures != 0)
+      out << "          " << r.live->snapshot_fetches << " depth snapshots fetched, " << r.live->snapshot_fetch_failures
+          << " failed tries (retried)\n";
+    if (!r.live->snapshot_last_error.empty())
+      out << "          last snapshot problem: " << printable(r.live->snapshot_last_error) << "\n";
+    if (r.live->book_resubscribes != 0)
+      out << "          " << r.live->book_resubscribes << " order books resubscribed after they were lost\n";
     if (r.live->duration_reached) out << "          stopped after --duration\n";
   }
   if (r.fix) {
@@ -289,7 +296,11 @@ void write_report_json(const RunReport& r, const std::string& path) {
                  {"server_shutdowns", ls.server_shutdowns},
                  {"rotations", ls.rotations},
                  {"last_error", r.live->last_error},
-                 {"duration_reached", r.live->duration_reached}};
+                 {"duration_reached", r.live->duration_reached},
+                 {"snapshot_fetches", r.live->snapshot_fetches},
+                 {"snapshot_fetch_failures", r.live->snapshot_fetch_failures},
+                 {"snapshot_last_error", r.live->snapshot_last_error},
+                 {"book_resubscribes", r.live->book_resubscribes}};
   }
   if (r.fix) {
     const fix::FixSessionStats& fs = r.fix->session;

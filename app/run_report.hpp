@@ -40,6 +40,12 @@ struct LiveReport {
   std::string last_error;      // the last connection problem ("" when none)
   bool duration_reached = false;
   std::size_t connections = 1;  // the subscription spread over this many connections (SPEC 10.7)
+  // [book] (docs/order-book.md): Binance REST depth snapshots fetched and failed tries, and the
+  // Coinbase level2 resubscriptions of lost books.
+  uint64_t snapshot_fetches = 0;
+  uint64_t snapshot_fetch_failures = 0;
+  std::string snapshot_last_error;
+  uint64_t book_resubscribes = 0;
 };
 
 // What the FIX 4.4 session did ([exec] venue = "fix").

@@ -159,6 +159,12 @@ TEST(LiveBook, RestFaultsAreRetriedAndTheBookStillForms) {
     EXPECT_EQ(b["snapshots_loaded"], 1) << fault << " " << b.dump();
     EXPECT_EQ(b["top_mismatches"], 0) << fault;
     EXPECT_EQ(s.report["live"]["reconnects"], 0) << fault;
+    EXPECT_EQ(s.report["live"]["snapshot_fetches"], 1) << fault;
+    const int failures = std::string(fault) == "chunked" ? 0 : 1;  // the others fail the first try
+    EXPECT_EQ(s.report["live"]["snapshot_fetch_failures"], failures) << fault;
+    EXPECT_NE(s.cli.output.find("1 depth snapshots fetched, " + std::to_string(failures) + " failed tries (retried)"),
+              std::string::npos)
+        << s.cli.output;
   }
 }
 
@@ -210,6 +216,7 @@ TEST(LiveBook, ACrossedCoinbaseBookIsResubscribedAndReloaded) {
             "{\"type\":\"unsubscribe\",\"product_ids\":[\"SKL-USD\"],\"channels\":[\"level2\"]}\n"
             "{\"type\":\"subscribe\",\"product_ids\":[\"SKL-USD\"],\"channels\":[\"level2\"]}\n");
   EXPECT_NE(s.cli.output.find("event=book_resubscribe"), std::string::npos) << s.cli.output;
+  EXPECT_EQ(s.report["live"]["book_resubscribes"], 1);
 
   const auto r = run_tickpipe("replay " + dir / "rec.pcapng" + " -c " + cfg + " --journal " + dir / "rj.jsonl" +
                               " --report " + dir / "rr.json");
