@@ -274,7 +274,7 @@ TEST(FixAllocations, NoneAfterWarmUp) {
   g_allocations.store(0);
   g_first_size.store(0);
   LiveRunOptions live;
-  live.duration_seconds = 1.2;
+  live.duration_seconds = 2.5;  // long enough to trade well past warm-up under TSan too
   const RunReport rep = run_live(cfg, opt, live);
   disarm(nullptr);
   EXPECT_EQ(g_allocations.load(), 0u) << "first allocation after warm-up: " << g_first_size.load() << " bytes";
