@@ -252,6 +252,38 @@ TEST(DepthSnapshotFetch, ARefusedPortIsRetriedWithBackoff) {
       << f.last_error();
 }
 
+// The REST endpoint is down (refused), then comes back on the same port (a restart): the fetcher,
+// retrying with backoff, gets the snapshot once it answers.
+TEST(DepthSnapshotFetch, AVenueThatComesBackIsFetchedFrom) {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const int port = ntohs(a.sin_port);
+  ::close(s);
+
+  TempDir dir;
+  const auto cert = tp::testing::make_localhost_cert(dir.path());
+  TlsClientContext tls(cert.cert);
+  DepthSnapshotFetcher f(fast_options("https://127.0.0.1:" + std::to_string(port) + kSpotPath), &tls, {"BTCUSDT"});
+  f.start();
+  f.request(0);
+  EXPECT_EQ(wait_for_body(f, 500ms), nullptr);
+  EXPECT_GE(f.counters().fetch_failures, 1u);
+  WsMarketServer server({"--port", std::to_string(port), "--tls", cert.pem_pair(), "--rest-depth", kSnapshotFile,
+                         "--max-seconds", "60"});
+  const DepthSnapshotBody* b = wait_for_body(f, 5s);
+  ASSERT_NE(b, nullptr) << f.last_error();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b->data), b->len), message_of("BTCUSDT"));
+  f.release();
+  EXPECT_EQ(f.counters().fetches_ok, 1u);
+  EXPECT_EQ(server.rest_requests(), 1);
+}
+
 TEST(DepthSnapshotFetch, DestructorDoesNotWaitForAStalledFetch) {
   RestVenue venue("stall");
   DepthSnapshotFetcherOptions o = fast_options(venue.url(kSpotPath));

@@ -14,6 +14,7 @@
 
 #include "../peers/ws_market_server.hpp"
 #include "cli_runner.hpp"
+#include "journal_checks.hpp"
 
 namespace tp {
 namespace {
@@ -127,6 +128,7 @@ TEST(LiveBook, TheRestSnapshotIsFetchedJoinedToTheDiffsAndReplaysFromTheRecordin
   EXPECT_EQ(b["top_mismatches"], 0) << b.dump();
   EXPECT_EQ(b["diffs_applied"], f.diffs_after_snapshot) << b.dump();
   EXPECT_GT(f.diffs_after_snapshot, 10);
+  testing::expect_complete_journal(s.journal);
   // The fetched snapshot is one more message, named by its symbol.
   const std::string dump = read_file(dir / "d.txt");
   EXPECT_NE(dump.find("{\"s\":\"BTCUSDT\",\"lastUpdateId\":"), std::string::npos);
@@ -160,6 +162,7 @@ TEST(LiveBook, RestFaultsAreRetriedAndTheBookStillForms) {
     EXPECT_EQ(b["top_mismatches"], 0) << fault;
     EXPECT_EQ(s.report["live"]["reconnects"], 0) << fault;
     EXPECT_EQ(s.report["live"]["snapshot_fetches"], 1) << fault;
+    testing::expect_complete_journal(s.journal);
     const int failures = std::string(fault) == "chunked" ? 0 : 1;  // the others fail the first try
     EXPECT_EQ(s.report["live"]["snapshot_fetch_failures"], failures) << fault;
     EXPECT_NE(s.cli.output.find("1 depth snapshots fetched, " + std::to_string(failures) + " failed tries (retried)"),
@@ -217,6 +220,7 @@ TEST(LiveBook, ACrossedCoinbaseBookIsResubscribedAndReloaded) {
             "{\"type\":\"subscribe\",\"product_ids\":[\"SKL-USD\"],\"channels\":[\"level2\"]}\n");
   EXPECT_NE(s.cli.output.find("event=book_resubscribe"), std::string::npos) << s.cli.output;
   EXPECT_EQ(s.report["live"]["book_resubscribes"], 1);
+  testing::expect_complete_journal(s.journal);
 
   const auto r = run_tickpipe("replay " + dir / "rec.pcapng" + " -c " + cfg + " --journal " + dir / "rj.jsonl" +
                               " --report " + dir / "rr.json");

@@ -12,6 +12,7 @@
 
 #include "../peers/ws_market_server.hpp"
 #include "cli_runner.hpp"
+#include "journal_checks.hpp"
 
 namespace tp {
 namespace {
@@ -80,14 +81,7 @@ std::size_t count_data(const std::vector<std::string>& messages) {
   return n;
 }
 
-// Whole lines ending in a checkpoint: what every stop must leave.
-void expect_complete_journal(const std::string& text) {
-  ASSERT_FALSE(text.empty());
-  EXPECT_EQ(text.back(), '\n');
-  const auto lines = split_lines(text);
-  for (const auto& l : lines) EXPECT_TRUE(nlohmann::json::accept(l)) << l;
-  EXPECT_NE(lines.back().find("\"event\":\"checkpoint\""), std::string::npos) << lines.back();
-}
+using testing::expect_complete_journal;
 
 TEST(Live, PlainSessionSubscribesAndTradesOnEveryMessage) {
   TempDir dir;
