@@ -257,7 +257,7 @@ INSTANTIATE_TEST_SUITE_P(Live, LiveAllocations,
 TEST(FixAllocations, NoneAfterWarmUp) {
   testing::TempDir dir;
   testing::WsMarketServer server({"--messages", std::string(TP_SOURCE_DIR) + "/tests/data/binance/spot_btcusdt_20240808_head400.txt",
-                                  "--repeat", "5", "--rate", "4000"});
+                                  "--repeat", "10", "--rate", "4000"});
   testing::FixExchange exchange({"--store-dir", dir / "venue-store", "--price", "61000.5", "--fill", "partial:2",
                                  "--commission-bps", "7.5", "--max-seconds", "60"});
   std::string toml = testing::read_file(std::string(TP_SOURCE_DIR) + "/config/bench.toml");
