@@ -83,7 +83,11 @@ TEST(LiveSoak, ManyDropsAtAHighRateLoseNothingAndMemoryStaysFlat) {
   const uint64_t completed = std::min<uint64_t>(faults, connects - 1);
   EXPECT_GE(received, completed * kPerConnection) << "messages delivered before a drop were lost";
   EXPECT_LE(received, connects * kPerConnection);
-  EXPECT_EQ(rep["messages"]["by_type"]["subscription_ack"].get<uint64_t>(), connects);
+  // Every connection but the last was acknowledged; the last may have been opened just before the
+  // session's end, its ack still on the way.
+  const uint64_t acks = rep["messages"]["by_type"]["subscription_ack"].get<uint64_t>();
+  EXPECT_GE(acks, connects - 1);
+  EXPECT_LE(acks, connects);
 
   std::printf("soak: %d s, %llu connections, %llu messages, RSS %ld -> %ld KiB\n", seconds,
               static_cast<unsigned long long>(connects), static_cast<unsigned long long>(received), warm, peak);
