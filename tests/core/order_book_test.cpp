@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -132,7 +133,8 @@ LevelChange model_apply(std::map<int64_t, Fixed>& m, std::size_t cap, int64_t k,
 
 // Every observable of one side against the model: depth, best, every level (in order from the
 // touch, then from the worst level back, then at random ranks), qty_at on and next to each level.
-void expect_side_is(const OrderBook& b, Side s, const std::map<int64_t, Fixed>& m, std::mt19937_64& rng) {
+template <class Book>
+void expect_side_is(const Book& b, Side s, const std::map<int64_t, Fixed>& m, std::mt19937_64& rng) {
   const auto px_of = [s](int64_t k) { return s == Side::Buy ? k : -k; };
   ASSERT_EQ(b.depth(s), m.size());
   std::vector<PriceLevel> want;
@@ -159,19 +161,20 @@ void expect_side_is(const OrderBook& b, Side s, const std::map<int64_t, Fixed>& 
 // Differential test of the block layout against the map model, with eviction and drops: small
 // and large capacities, narrow and wide price ranges (so blocks fill, split, merge and empty),
 // runs of inserts past the touch and below the worst level, whole-side sweeps, clear().
-TEST(OrderBook, MatchesTheCapacityRuleModelOnRandomOperations) {
-  struct Config {
-    std::size_t cap;
-    int64_t prices;  // distinct price ticks used
-    int ops;
-  };
-  const Config configs[] = {{1, 8, 4000},      {2, 16, 4000},     {5, 40, 8000},      {17, 40, 20000},
-                            {33, 300, 40000},  {64, 128, 40000},  {100, 90, 40000},   {257, 1000, 60000},
-                            {1000, 800, 60000}, {1000, 5000, 60000}, {3000, 6000, 60000}, {5000, 3000, 60000}};
-  std::mt19937_64 rng(2024);
-  for (const Config& c : configs) {
+struct ModelConfig {
+  std::size_t cap;
+  int64_t prices;  // distinct price ticks used
+  int ops;
+};
+
+// `make(cap)` builds the book under test; the same random operations drive it and the model.
+template <class Book, class Make>
+void check_capacity_model(Make make, const std::vector<ModelConfig>& configs, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (const ModelConfig& c : configs) {
     SCOPED_TRACE("cap " + std::to_string(c.cap) + " prices " + std::to_string(c.prices));
-    OrderBook b(c.cap);
+    std::unique_ptr<Book> book = make(c.cap);
+    Book& b = *book;
     ASSERT_EQ(b.capacity(), c.cap);
     std::map<int64_t, Fixed> model[2];
     const Fixed base = px(50'000);
@@ -190,6 +193,11 @@ TEST(OrderBook, MatchesTheCapacityRuleModelOnRandomOperations) {
         auto it = model[s].begin();
         std::advance(it, static_cast<long>(rng() % model[s].size()));
         tick = ((s == 0 ? it->first : -it->first) - base) / 1000;
+      } else if (mode == 2 && !model[s].empty()) {
+        // Near the touch, within a few tenths of the price range (a touch that jumps).
+        const int64_t best = s == 0 ? model[s].rbegin()->first : -model[s].rbegin()->first;
+        const int64_t span = c.prices / 8 + 1;
+        tick = (best - base) / 1000 + static_cast<int64_t>(rng() % static_cast<uint64_t>(2 * span + 1)) - span;
       } else {
         tick = static_cast<int64_t>(rng() % static_cast<uint64_t>(c.prices));
       }
@@ -228,6 +236,33 @@ TEST(OrderBook, MatchesTheCapacityRuleModelOnRandomOperations) {
     }
     for (const Side sd : {Side::Buy, Side::Sell}) expect_side_is(b, sd, model[static_cast<int>(sd)], rng);
   }
+}
+
+const std::vector<ModelConfig> kModelConfigs = {
+    {1, 8, 4000},       {2, 16, 4000},       {5, 40, 8000},       {17, 40, 20000},
+    {33, 300, 40000},   {64, 128, 40000},    {100, 90, 40000},    {257, 1000, 60000},
+    {1000, 800, 60000}, {1000, 5000, 60000}, {3000, 6000, 60000}, {5000, 3000, 60000}};
+
+TEST(OrderBook, MatchesTheCapacityRuleModelOnRandomOperations) {
+  check_capacity_model<OrderBook>([](std::size_t cap) { return std::make_unique<OrderBook>(cap); }, kModelConfigs,
+                                  2024);
+}
+
+// The smallest ladder (16,384 steps) over price ranges many times wider: the window moves up and
+// down with the touch, levels go to the sorted store below it and come back, a full side evicts
+// from the store or from the ladder, and every read spans both.
+TEST(OrderBook, ASmallLadderMovesItsWindowAndKeepsFarLevelsInTheStore) {
+  const std::vector<ModelConfig> wide = {{1, 100'000, 4000},      {9, 60'000, 20000},     {64, 50'000, 40000},
+                                         {300, 200'000, 60000},   {1000, 40'000, 60000},  {1000, 1'000'000, 60000},
+                                         {4000, 120'000, 60000}};
+  check_capacity_model<OrderBook>(
+      [](std::size_t cap) { return std::make_unique<OrderBook>(cap, OrderBook::kMinLadderSteps); }, wide, 7);
+}
+
+// The sorted store on its own is a complete book under the same rule.
+TEST(BlockedBook, MatchesTheCapacityRuleModelOnRandomOperations) {
+  check_capacity_model<BlockedBook>([](std::size_t cap) { return std::make_unique<BlockedBook>(cap); },
+                                    kModelConfigs, 2025);
 }
 
 // A snapshot loaded worst level first (every level past the best), then read back both ways, at

@@ -2,7 +2,9 @@
 // tp::feed::BinanceBookSync (feed/book/binance_book_sync.hpp) driven with diffs and snapshots whose
 // update ids chain, gap, overlap and repeat. The input is a header (capacities, chain, buffer sizes,
 // first update id) and then a sequence of operations:
-//   raw apply  levels set on a standalone OrderBook (a small price grid, qty 0 often);
+//   raw apply  levels set on a standalone OrderBook with the smallest ladder (a small price grid, or
+//              one spread wider than the ladder so its window moves and the sorted store fills; qty 0
+//              often);
 //   diff       a depth diff (U, u, pu as small deltas from the stream's running id; a few levels a side);
 //   snapshot   a REST snapshot (lastUpdateId near the running id; distinct prices, bids and asks may cross);
 //   reset      BinanceBookSync::reset() and/or OrderBook::clear().
@@ -222,7 +224,9 @@ void trace_levels(const char* name, const std::vector<PriceLevel>& v) {
 // ---- the raw OrderBook and its models ----
 
 struct RawBook {
-  explicit RawBook(std::size_t cap) : cap(cap), book(cap) {}
+  // The smallest ladder, so prices spread over more steps than it (below) move its window and
+  // reach the sorted store beneath it.
+  explicit RawBook(std::size_t cap) : cap(cap), book(cap, OrderBook::kMinLadderSteps) {}
   std::size_t cap;
   OrderBook book;
   Levels bounded[2];             // the capacity rule: must equal the book exactly
@@ -560,7 +564,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       for (unsigned i = 0; i < n; ++i) {
         const uint8_t a = r.u8(), q = r.u8();
         const Side side = (a & 1) ? Side::Sell : Side::Buy;
-        const Fixed px = (1 + (a >> 1)) * kTick;  // 1..128 ticks
+        // 1..128 ticks; or, for op >> 6 == 3, spread over ~38,400 ticks (wider than the ladder).
+        const Fixed px = (op >> 6) == 3 ? ((1 + (a >> 1)) * 300 + (q >> 5)) * kTick : (1 + (a >> 1)) * kTick;
         const Fixed qty = q % 3 == 0 ? 0 : (1 + q) * kLot;
         raw_apply(raw, side, px, qty);
       }
