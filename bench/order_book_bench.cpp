@@ -1,6 +1,7 @@
-// tp::OrderBook (core/book/order_book.hpp: per side, blocks of at most 16 sorted levels under a
-// directory of block maxima, searched with branch-free SIMD counts; best level cached) against
-// what a user would write instead: a std::map per side (bids std::map<Fixed, Fixed,
+// tp::OrderBook (core/book/order_book.hpp: per side, a price ladder of 65,536 grid steps near the
+// touch over a sorted store for the levels beyond it) and that store alone, tp::BlockedBook
+// (core/book/blocked_book.hpp: blocks of at most 16 sorted levels under a directory of block
+// maxima; OrderBook's whole layout before the ladder), against what a user would write instead: a std::map per side (bids std::map<Fixed, Fixed,
 // std::greater<Fixed>>, asks std::map<Fixed, Fixed>, best = begin()),
 // written as an expert would (try_emplace then assign when present, erase(key) for qty 0,
 // emplace_hint(end()) when loading a best-first snapshot).
@@ -12,7 +13,8 @@
 // in the file, its (side, px, qty) level updates (bids first, then asks, as the engine applies
 // them). Every diff after the snapshot is used, in file order.
 //
-// Both books run the same driver code through a small adapter (OrderBookAdapter, MapBookAdapter).
+// The books run the same driver code through a small adapter (OrderBookAdapter, BlockedBookAdapter,
+// MapBookAdapter).
 //   BM_BookApplyDiffs<Book>/<data>  The book holds the snapshot before the loop. One iteration
 //       applies every diff forward, then the inverse updates (each level set back to the quantity
 //       it had before, recorded at setup, 0 = remove) in reverse order, which restores the
@@ -22,8 +24,8 @@
 //   BM_BookBestPrice<Book>/<data>   best bid + best ask of the snapshot-loaded book; one iteration
 //       = one pair of queries (ns_per_query is per pair).
 //   BM_BookLoadSnapshot<Book>/<data> clear(), then load the 1000 + 1000 level snapshot (a resync).
-//       OrderBook: worst level first, as BinanceBookSync::on_snapshot does (every insert appends at
-//       the back); map: best first with emplace_hint(end()) (best first is ascending in the map's
+//       tp books: worst level first, as BinanceBookSync::on_snapshot does (every insert goes past
+//       the best level); map: best first with emplace_hint(end()) (best first is ascending in the map's
 //       order on both sides, so each hint is exact).
 //
 // Correctness is checked at setup (the program stops with a message otherwise): the snapshot loads
@@ -33,12 +35,12 @@
 // Each benchmark also compares its book with the expected levels after timing.
 //
 // Counters: allocs_per_iter (global operator new calls in the timed loop / iterations, counted by
-// bench/counting_allocator.hpp; OrderBook must be 0, the benchmark fails otherwise),
+// bench/counting_allocator.hpp; a tp book must be 0, the benchmark fails otherwise),
 // ns_per_level / ns_per_query (real time), and for ApplyDiffs the data's shape: diffs,
 // levels_per_iter, share of updates that insert / change / remove / remove an absent level, and
 // mean_k_ins_rm (mean number of better levels between an inserted or removed level and the touch,
 // i.e. how many elements per array a single sorted array with the best at the back, OrderBook's
-// previous layout, would shift).
+// first layout, would shift).
 #include <benchmark/benchmark.h>
 #include <zlib.h>
 

@@ -220,13 +220,13 @@ class OrderBook {
     void operator()(void* p) const noexcept { std::free(p); }
   };
   struct Ladder {
+    PriceLevel best{};         // the touch (valid when n > 0), first: best() reads offset 0
     Fixed* qty = nullptr;      // [W]: slot = key mod W; 0 = no level
     uint64_t* bits = nullptr;  // [W / 64]: bit (key mod 64) of word (key / 64 mod W/64): a level
     uint64_t* sum = nullptr;   // [W / 4096]: bit (word mod 64) of summary (word / 64 mod ...): word != 0
     int64_t lo = 0;            // the window is [lo, lo + W), lo a multiple of kSummarySteps
     std::size_t n = 0;         // levels in the ladder
     int64_t best_key = 0;      // valid when n > 0
-    PriceLevel best{};
     mutable int64_t cursor_key = 0;  // level(): the last rank read in the ladder
     mutable std::size_t cursor_rank = 0;
     mutable bool cursor_ok = false;
