@@ -32,9 +32,9 @@
 // Capacity: `levels_per_side`, chosen at start-up (a Binance REST snapshot holds at most 5000).
 // A new level on a full side evicts the worst level if it is better than that one, and is dropped
 // otherwise; either way the levels near the touch stay exact and the caller counts it. Memory: the
-// ladder takes ~8.1 bytes per step of W per side (1 MB a book at the default W; allocated zeroed
-// with calloc, so pages of steps never used are never touched), the sorted store ~60 bytes per
-// level of capacity per side.
+// ladder takes ~8.1 bytes per step of W per side (1 MB a book at the default W, all of it written
+// at construction so no page faults in later), the sorted store ~60 bytes per level of capacity
+// per side.
 //
 // level(side, k) walks the ladder's bitmap from the last rank it read (or the touch), then the
 // sorted store, so reading the levels in order, either way, costs O(1) a level.
@@ -47,6 +47,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
@@ -70,9 +71,9 @@ class OrderBook {
         w_(std::bit_ceil(ladder_steps < kMinLadderSteps ? kMinLadderSteps : ladder_steps)),
         far_(cap_) {
     for (Ladder& l : side_) {
-      l.qty_mem.reset(l.qty = calloc_array<Fixed>(w_));
-      l.bits_mem.reset(l.bits = calloc_array<uint64_t>(w_ / 64));
-      l.sum_mem.reset(l.sum = calloc_array<uint64_t>(w_ / kSummarySteps));
+      l.qty_mem.reset(l.qty = zeroed_array<Fixed>(w_));
+      l.bits_mem.reset(l.bits = zeroed_array<uint64_t>(w_ / 64));
+      l.sum_mem.reset(l.sum = zeroed_array<uint64_t>(w_ / kSummarySteps));
     }
   }
 
@@ -233,10 +234,13 @@ class OrderBook {
     std::unique_ptr<void, Free> qty_mem, bits_mem, sum_mem;  // own qty, bits, sum
   };
 
+  // Zeroed and written here, so every page is mapped before the first update: moving the window
+  // into steps never used before must not take a page fault on the hot path.
   template <class T>
-  static T* calloc_array(std::size_t n) {
-    void* p = std::calloc(n, sizeof(T));
+  static T* zeroed_array(std::size_t n) {
+    void* p = std::malloc(n * sizeof(T));
     if (p == nullptr) throw std::bad_alloc();
+    std::memset(p, 0, n * sizeof(T));
     return static_cast<T*>(p);
   }
 
