@@ -57,6 +57,11 @@ ops::HealthFacts EngineOps::health_facts() const {
     f.has_fix_session = true;
     f.fix_state = fix::fix_session_state_name(p_.fix->session().state());
   }
+  if (const ops::ClusterStatus* c = cluster_.load(std::memory_order_acquire); c != nullptr) {
+    f.has_cluster = true;
+    f.cluster = ops::cluster_link_state_name(c->link.load(std::memory_order_acquire));
+    f.cluster_fail_closed = c->fail_closed.load(std::memory_order_acquire);
+  }
   return f;
 }
 
@@ -338,6 +343,24 @@ std::string EngineOps::state_json() const {
                  {"disconnects", ls.disconnects.load()}};
   }
   return j.dump();
+}
+
+bool EngineOps::cluster_command(ops::AdminAction action) {
+  ControlCommand c;
+  c.source = CommandSource::Cluster;
+  switch (action) {
+    case ops::AdminAction::Reduce: c.state = TradingState::Reducing; break;
+    case ops::AdminAction::Halt:
+      c.state = TradingState::Halted;
+      c.flatten = true;  // SPEC 13: every instance halts and flattens
+      break;
+    case ops::AdminAction::Resume: c.state = TradingState::Active; break;
+  }
+  const StrategyTotals t = p_.strategy.totals().read();
+  if (action == ops::AdminAction::Resume && t.state == TradingState::Halted && t.state_reason == StateReason::LossLimit) {
+    return false;
+  }
+  return p_.control.push(c);
 }
 
 ops::AdminResult EngineOps::admin(ops::AdminAction action, std::string_view remote_addr) {

@@ -25,6 +25,7 @@
 #include "feed/live/live_feed_group.hpp"
 #include "feed/live/overlap_filter.hpp"
 #include "feed/normalizer_stats.hpp"
+#include "ops/cluster/cluster_status.hpp"
 #include "ops/engine_view.hpp"
 #include "ops/ops_monitor.hpp"
 
@@ -68,6 +69,9 @@ class EngineOps final : public ops::EngineView {
   void metrics(ops::PrometheusText& out) const override;
   std::string state_json() const override;
   ops::AdminResult admin(ops::AdminAction action, std::string_view remote_addr) override;
+  bool cluster_command(ops::AdminAction action) override;
+  // The cluster link's status, once it exists ([cluster]); read by /health, /metrics.
+  void attach_cluster(const ops::ClusterStatus* status) noexcept { cluster_.store(status, std::memory_order_release); }
   EventLog& log() override { return p_.log; }
 
  private:
@@ -81,6 +85,7 @@ class EngineOps final : public ops::EngineView {
   std::atomic<const feed::DecodeStats*> decode_{nullptr};
   std::atomic<const feed::LiveFeedGroup*> live_{nullptr};
   std::atomic<bool> live_session_{false};
+  std::atomic<const ops::ClusterStatus*> cluster_{nullptr};
   std::atomic<bool> stopping_{false};
   const int64_t start_wall_ns_;
 };

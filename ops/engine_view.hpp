@@ -36,6 +36,9 @@ struct HealthFacts {
   uint64_t feed_connections_open = 0;
   bool has_fix_session = false;       // orders go over FIX ([exec] venue = "fix")
   std::string fix_state;              // the session's state ("logged_on", "disconnected", ...)
+  bool has_cluster = false;           // [cluster]: the link to Redis
+  std::string cluster;                // "connecting", "up", "down", "stopped"
+  bool cluster_fail_closed = false;   // REDUCING because Redis was unreachable too long
 };
 
 enum class AdminAction { Reduce, Halt, Resume };
@@ -56,6 +59,11 @@ class EngineView {
   virtual std::string state_json() const = 0;
   // An authorised operator command: enters through the engine's control queue.
   virtual AdminResult admin(AdminAction action, std::string_view remote_addr) = 0;
+  // A firm-wide command from the cluster link (the firm's limit or kill switch, Redis down too
+  // long): queued with source "cluster", not awaited (the link must keep its heartbeat). A halt
+  // also flattens (SPEC 13). False when it was not queued: the queue refused it, or a resume while
+  // the instance's own daily loss limit holds its halt (SPEC 5).
+  virtual bool cluster_command(AdminAction action) = 0;
   virtual EventLog& log() = 0;
 };
 

@@ -44,6 +44,9 @@ HealthStatus evaluate_health(const HealthFacts& f, const StallTracker& stalls, i
     why.append(f.fix_state);
     fail(std::move(why));
   }
+  // Redis down alone is not a failure: the instance trades on its own limits (SPEC 13). Once it
+  // has failed closed it is, until Redis is back.
+  if (f.has_cluster && f.cluster_fail_closed) fail("cluster down: REDUCING until Redis is back (fail-closed)");
   if (f.state == "HALTED") {
     std::string why = "state HALTED";
     if (!f.state_reason.empty()) why.append(" (").append(f.state_reason).append(")");
@@ -65,6 +68,10 @@ std::string health_json(const HealthStatus& status, const HealthFacts& f) {
   j["stopping"] = f.stopping;
   if (f.has_feed_connections) j["feed"] = {{"connections", f.feed_connections}, {"open", f.feed_connections_open}};
   if (f.has_fix_session) j["fix"] = {{"state", f.fix_state}};
+  if (f.has_cluster) {
+    j["cluster"] = f.cluster;
+    j["cluster_fail_closed"] = f.cluster_fail_closed;
+  }
   return j.dump();
 }
 

@@ -14,6 +14,7 @@ PACKAGES=(
   nodejs node-ws openssl
   libcpp-httplib-dev libsystemd-dev prometheus systemd
   libquickfix-dev
+  libhiredis-dev redis-server redis-tools
 )
 
 missing=()

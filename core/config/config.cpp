@@ -208,7 +208,7 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
   Config cfg;
   const Reader top(src, root, "");
   top.only({"venue", "symbols", "positions", "profit_take", "risk", "sim", "book", "strategy", "stop_loss",
-            "trailing_stop", "feed", "journal", "threads", "live", "exec", "fix", "ops"});
+            "trailing_stop", "feed", "journal", "threads", "live", "exec", "fix", "ops", "cluster"});
 
   if (const toml::table* t = top.table("venue")) {
     const Reader r(src, *t, "venue");
@@ -645,6 +645,56 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
   }
   if (cfg.exec.venue == ExecVenue::Fix && !cfg.fix.present)
     fail(src, top.node("exec"), "[exec] venue = \"fix\" needs a [fix] table (host, port, sender_comp_id, target_comp_id: docs/fix.md)");
+
+  if (const toml::table* t = top.table("cluster")) {
+    const Reader r(src, *t, "cluster");
+    r.only({"redis_url", "instance", "firm_daily_loss_limit", "fail_closed_after_ms", "heartbeat_ms", "instance_ttl_ms",
+            "stream_maxlen", "timeout_ms", "password_env", "key_prefix"});
+    ClusterConfig& cc = cfg.cluster;
+    cc.present = true;
+    if (auto v = r.string("redis_url")) cc.redis_url = *v;
+    std::string why;
+    const auto url = parse_redis_url(cc.redis_url, why);
+    if (!url) fail(src, r.node("redis_url"), "key 'cluster.redis_url' = \"" + cc.redis_url + "\" " + why);
+    cc.redis = *url;
+    auto name_ok = [](std::string_view n, std::size_t max) {
+      return !n.empty() && n.size() <= max && std::all_of(n.begin(), n.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+               c == '-';
+      });
+    };
+    r.required("instance");
+    cc.instance = *r.string("instance");
+    if (!name_ok(cc.instance, 64))
+      fail(src, r.node("instance"), "key 'cluster.instance' = \"" + cc.instance +
+                                        "\" must be 1 to 64 letters, digits, '.', '_' or '-' (it names Redis keys)");
+    r.required("firm_daily_loss_limit");
+    cc.firm_daily_loss_limit = *r.decimal("firm_daily_loss_limit");
+    if (cc.firm_daily_loss_limit <= 0)
+      fail(src, r.node("firm_daily_loss_limit"), "key 'cluster.firm_daily_loss_limit' must be above 0");
+    auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
+      if (auto v = r.integer(k)) {
+        if (*v < lo || *v > hi)
+          fail(src, r.node(k), "key '" + r.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+        out = *v;
+      }
+    };
+    bounded("fail_closed_after_ms", 100, 3'600'000, cc.fail_closed_after_ms);
+    bounded("heartbeat_ms", 10, 60'000, cc.heartbeat_ms);
+    bounded("instance_ttl_ms", 100, 3'600'000, cc.instance_ttl_ms);
+    bounded("stream_maxlen", 1000, 1'000'000'000, cc.stream_maxlen);
+    bounded("timeout_ms", 10, 60'000, cc.timeout_ms);
+    if (cc.instance_ttl_ms < 3 * cc.heartbeat_ms)
+      fail(src, r.node("instance_ttl_ms") ? r.node("instance_ttl_ms") : r.node("heartbeat_ms"),
+           "key 'cluster.instance_ttl_ms' must be at least 3 x 'cluster.heartbeat_ms' (an instance must not expire "
+           "between two heartbeats)");
+    cc.password_env = r.string("password_env").value_or("");
+    if (auto v = r.string("key_prefix")) {
+      if (!name_ok(*v, 32))
+        fail(src, r.node("key_prefix"), "key 'cluster.key_prefix' must be 1 to 32 letters, digits, '.', '_' or '-'");
+      cc.key_prefix = *v;
+    }
+  }
 
   if (const toml::table* t = top.table("threads")) {
     const Reader r(src, *t, "threads");

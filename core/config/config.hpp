@@ -12,6 +12,7 @@
 
 #include "core/types/decimal.hpp"
 #include "core/types/symbol_table.hpp"
+#include "core/types/ws_url.hpp"
 #include "core/threads/wait_strategy.hpp"
 
 namespace tp {
@@ -172,6 +173,23 @@ struct OpsConfig {
   std::string log_level = "info";       // debug | info | warn | error
 };
 
+// [cluster] (SPEC §13, docs/cluster.md): this instance among many under one firm-wide daily loss
+// limit, over Redis. The first four keys are SPEC's; the rest have defaults.
+struct ClusterConfig {
+  bool present = false;
+  std::string redis_url = "redis://127.0.0.1:6379/0";
+  RedisUrl redis;                      // redis_url, parsed
+  std::string instance;                // this instance's name: 1-64 of [A-Za-z0-9._-], unique in the firm
+  Fixed firm_daily_loss_limit = 0;     // > 0, quote currency, across every live instance
+  int64_t fail_closed_after_ms = 5000; // Redis unreachable this long: REDUCING until it is back
+  int64_t heartbeat_ms = 200;          // how often the instance publishes its figures
+  int64_t instance_ttl_ms = 3000;      // an instance silent this long is no longer live
+  int64_t stream_maxlen = 1'000'000;   // the journal stream is trimmed to about this many records
+  int64_t timeout_ms = 1000;           // connect and command timeout
+  std::string password_env;            // "" : no AUTH; else the variable holding the password
+  std::string key_prefix = "tickpipe"; // every key and channel starts with this
+};
+
 // Where orders go (SPEC §10, §11).
 enum class ExecVenue : uint8_t { Sim, Fix };
 
@@ -230,6 +248,7 @@ struct Config {
   OpsConfig ops;
   ExecConfig exec;
   FixConfig fix;
+  ClusterConfig cluster;
 
   std::vector<std::string> symbol_names() const;
 };

@@ -193,6 +193,7 @@ bool parse_command(std::string_view line, JournaledCommand& out) {
   if (source == "\"SIGUSR1\"") out.command.source = CommandSource::Sigusr1;
   else if (source == "\"SIGUSR2\"") out.command.source = CommandSource::Sigusr2;
   else if (source == "\"admin\"") out.command.source = CommandSource::Admin;
+  else if (source == "\"cluster\"") out.command.source = CommandSource::Cluster;
   else if (source == "\"operator\"") out.command.source = CommandSource::Operator;
   else return false;
   return true;

@@ -9,13 +9,14 @@
 namespace tp {
 
 // Where an operator command came from; the journal's `command` record names it.
-enum class CommandSource : uint8_t { Operator = 0, Sigusr1 = 1, Sigusr2 = 2, Admin = 3 };
+enum class CommandSource : uint8_t { Operator = 0, Sigusr1 = 1, Sigusr2 = 2, Admin = 3, Cluster = 4 };
 constexpr const char* command_source_name(CommandSource s) noexcept {
   switch (s) {
     case CommandSource::Operator: return "operator";
     case CommandSource::Sigusr1: return "SIGUSR1";
     case CommandSource::Sigusr2: return "SIGUSR2";
     case CommandSource::Admin: return "admin";  // POST /admin/... (ops/, SPEC 12)
+    case CommandSource::Cluster: return "cluster";  // the firm-wide limit or kill switch, Redis down (SPEC 13)
   }
   return "unknown";
 }

@@ -22,7 +22,7 @@ namespace {
 // Parses `text` as <plain>://... or <secure>://... (e.g. "ws" / "wss"); the rest of the grammar is
 // the same for both families.
 std::optional<WsUrl> parse_url(std::string_view text, std::string_view plain, std::string_view secure,
-                               std::string& why) {
+                               std::string& why, uint16_t plain_port = 80, uint16_t secure_port = 443) {
   WsUrl u;
   std::string_view rest;
   auto has_scheme = [&](std::string_view scheme) {
@@ -84,7 +84,7 @@ std::optional<WsUrl> parse_url(std::string_view text, std::string_view plain, st
     why = "has no host";
     return std::nullopt;
   }
-  u.port = u.tls ? 443 : 80;
+  u.port = u.tls ? secure_port : plain_port;
   if (!port_text.empty()) {
     unsigned v = 0;
     const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), v);
@@ -105,6 +105,35 @@ std::optional<WsUrl> parse_ws_url(std::string_view text, std::string& why) { ret
 
 std::optional<HttpUrl> parse_http_url(std::string_view text, std::string& why) {
   return parse_url(text, "http", "https", why);
+}
+
+std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& why) {
+  const auto u = parse_url(text, "redis", "rediss", why, 6379, 6379);
+  if (!u) return std::nullopt;
+  if (u->tls) {
+    why = "uses rediss:// (TLS), which this build's Redis client (hiredis 0.14) cannot speak: use redis:// over a "
+          "private network or a local TLS tunnel (docs/cluster.md)";
+    return std::nullopt;
+  }
+  RedisUrl r;
+  r.host = u->host;
+  r.port = u->port;
+  std::string_view db = u->target;
+  if (db.find('?') != std::string_view::npos) {
+    why = "must not have a query ('?'): the password comes from cluster.password_env";
+    return std::nullopt;
+  }
+  db.remove_prefix(1);  // the target always starts with '/'
+  if (!db.empty()) {
+    unsigned v = 0;
+    const auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), v);
+    if (ec != std::errc() || end != db.data() + db.size() || v > 65535) {
+      why = "has a path that is not a database number (redis://host:port/0)";
+      return std::nullopt;
+    }
+    r.db = static_cast<int>(v);
+  }
+  return r;
 }
 
 }  // namespace tp

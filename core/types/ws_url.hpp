@@ -1,5 +1,5 @@
-// A WebSocket URL (RFC 6455 §3): ws://host[:port][/path][?query] or wss://..., and its HTTP
-// sibling http:// / https:// (same grammar after the scheme). Parsed once, at start-up (the
+// A WebSocket URL (RFC 6455 §3): ws://host[:port][/path][?query] or wss://..., its HTTP sibling
+// http:// / https:// and the cluster's redis:// (same grammar after the scheme). Parsed once, at start-up (the
 // configuration's [live] url, [book] snapshot_url), so a typo is a configuration error, not a
 // failed connection at run time.
 #pragma once
@@ -28,5 +28,14 @@ std::optional<WsUrl> parse_ws_url(std::string_view text, std::string& why);
 // default ports (80 / 443), parsed by the same code.
 using HttpUrl = WsUrl;
 std::optional<HttpUrl> parse_http_url(std::string_view text, std::string& why);
+
+// The cluster's Redis ([cluster] redis_url): redis://host[:port][/db], port 6379 and database 0 by
+// default. No user or password in it (cluster.password_env names where the password is), no TLS.
+struct RedisUrl {
+  std::string host;
+  uint16_t port = 6379;
+  int db = 0;
+};
+std::optional<RedisUrl> parse_redis_url(std::string_view text, std::string& why);
 
 }  // namespace tp
