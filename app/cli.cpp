@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/bench_run.hpp"
+#include "app/cluster_cli.hpp"
 #include "app/latency_report.hpp"
 #include "app/engine_runner.hpp"
 #include "app/run_paths.hpp"
@@ -296,7 +297,7 @@ int bench(const BenchArgs& a) {
 }  // namespace
 
 int run_cli(int argc, char** argv, ops::EndpointFactory ops_endpoint) {
-  CLI::App app{"tickpipe: a low-latency trading engine (replay, live, bench)", "tickpipe"};
+  CLI::App app{"tickpipe: a low-latency trading engine (replay, live, bench, cluster)", "tickpipe"};
   app.set_version_flag("--version", version_string());
   app.require_subcommand(1);
 
@@ -348,10 +349,23 @@ int run_cli(int argc, char** argv, ops::EndpointFactory ops_endpoint) {
       ->check(CLI::IsMember({"deterministic", "threaded"}));
   bp->add_option("--journal", ba.journal, "journal file (JSON lines)")->capture_default_str();
 
+  ClusterCliArgs ca;
+  CLI::App* cp = app.add_subcommand("cluster", "The firm's instances in Redis ([cluster]), and the firm-wide kill switch");
+  cp->add_option("action", ca.action, "status, or halt | reduce | resume (signed with the admin token)")
+      ->required()
+      ->check(CLI::IsMember({"status", "halt", "reduce", "resume"}));
+  cp->add_option("-c,--config", ca.config, "TOML configuration with a [cluster] table")->required();
+  cp->add_flag("--json", ca.json, "status: JSON instead of a table");
+  cp->add_option("--by", ca.by, "who gives the command, kept in the firm state (default: $USER@host)");
+  cp->add_option("--wait", ca.wait_s, "seconds to wait for every live instance to report the new state")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+
   // CLI11 calls a word that is no subcommand "a subcommand is required": name it instead.
   if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "replay" && std::string_view(argv[1]) != "live" &&
-      std::string_view(argv[1]) != "bench") {
-    std::cerr << "tickpipe: unknown command '" << printable(argv[1]) << "' (commands: replay, live, bench; see --help)\n";
+      std::string_view(argv[1]) != "bench" && std::string_view(argv[1]) != "cluster") {
+    std::cerr << "tickpipe: unknown command '" << printable(argv[1])
+              << "' (commands: replay, live, bench, cluster; see --help)\n";
     return 2;
   }
   try {
@@ -377,6 +391,7 @@ int run_cli(int argc, char** argv, ops::EndpointFactory ops_endpoint) {
     la.record_given = lp->count("--record") != 0;
     return live(la, ops_endpoint);
   }
+  if (cp->parsed()) return cluster_cli(ca, std::cout, std::cerr);
   if (bp->parsed()) {
     ba.report_given = bp->count("--report") != 0;
     ba.html_given = bp->count("--html") != 0;

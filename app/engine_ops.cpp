@@ -285,6 +285,32 @@ void EngineOps::metrics(ops::PrometheusText& out) const {
         {"gateway", &p_.latency->gateway},       {"tick_to_trade", &p_.latency->tick_to_trade}};
     for (const auto& [name, h] : stages) out.histogram_sample({{"stage", name}}, h->snapshot());
   }
+
+  if (const ops::ClusterStatus* c = cluster_.load(std::memory_order_acquire); c != nullptr) {
+    const auto link = c->link.load(std::memory_order_acquire);
+    out.gauge("tickpipe_cluster_up", "1 while the link to the cluster's Redis is up (SPEC 13).");
+    out.sample(static_cast<uint64_t>(link == ops::ClusterLinkState::Up ? 1 : 0));
+    out.gauge("tickpipe_cluster_fail_closed", "1 while REDUCING because Redis was unreachable for fail_closed_after_ms.");
+    out.sample(static_cast<uint64_t>(c->fail_closed.load(std::memory_order_acquire) ? 1 : 0));
+    out.counter("tickpipe_cluster_connects_total", "Connections to Redis made, and attempts that failed.");
+    out.sample({{"result", "ok"}}, c->connects.load(std::memory_order_relaxed));
+    out.sample({{"result", "failed"}}, c->connect_failures.load(std::memory_order_relaxed));
+    out.counter("tickpipe_cluster_stream_records_total",
+                "Journal records this run added to the instance's Redis Stream, and ones already there.");
+    out.sample({{"result", "added"}}, c->records_streamed.load(std::memory_order_relaxed));
+    out.sample({{"result", "already_there"}}, c->records_skipped.load(std::memory_order_relaxed));
+    const uint64_t lines = c->journal_lines.load(std::memory_order_relaxed);
+    const uint64_t acked = c->stream_acked.load(std::memory_order_relaxed);
+    out.gauge("tickpipe_cluster_stream_lag_records", "Journal records read from the file and not yet in the stream.");
+    out.sample(lines > acked ? lines - acked : uint64_t{0});
+    out.gauge("tickpipe_cluster_firm_day_pnl", "The firm-wide day P&L (sum over live instances) at the last heartbeat.");
+    out.sample_fixed({}, c->firm_day_pnl_raw.load(std::memory_order_relaxed));
+    out.gauge("tickpipe_cluster_live_instances", "Instances whose heartbeat the firm sum counted.");
+    out.sample(c->firm_live_instances.load(std::memory_order_relaxed));
+    out.counter("tickpipe_cluster_firm_commands_total", "Firm states acted on, and operator commands refused (bad signature).");
+    out.sample({{"result", "applied"}}, c->firm_commands_applied.load(std::memory_order_relaxed));
+    out.sample({{"result", "refused"}}, c->firm_commands_refused.load(std::memory_order_relaxed));
+  }
 }
 
 std::string EngineOps::state_json() const {
@@ -396,8 +422,26 @@ ops::AdminResult EngineOps::admin(ops::AdminAction action, std::string_view remo
   return {202, json{{"state", trading_state_name(t.state)}, {"applied", false}, {"queued", admin_action_name(action)}}.dump()};
 }
 
+namespace {
+std::string env_or_empty(const std::string& name) {
+  if (name.empty()) return {};
+  const char* v = std::getenv(name.c_str());
+  return v == nullptr ? std::string() : std::string(v);
+}
+}  // namespace
+
 OpsRuntime::OpsRuntime(const EngineParts& parts, ops::EndpointFactory endpoint)
     : view_(parts), monitor_(view_, parts.cfg.ops.stall_after_ms) {
+  if (parts.cfg.cluster.present) {
+    ops::ClusterLinkOptions o;
+    o.cfg = parts.cfg.cluster;
+    o.password = env_or_empty(parts.cfg.cluster.password_env);
+    o.admin_token = env_or_empty(parts.cfg.ops.admin_token_env);
+    o.journal_path = parts.journal.path();
+    o.journal_fresh = !parts.journal_resumed;
+    cluster_ = std::make_unique<ops::ClusterLink>(std::move(o), view_);
+    view_.attach_cluster(&cluster_->status());
+  }
   if (parts.cfg.ops.present && endpoint == nullptr)
     throw std::runtime_error("[ops]: this program was built without the HTTP endpoint");
   monitor_.start();
@@ -420,6 +464,8 @@ OpsRuntime::OpsRuntime(const EngineParts& parts, ops::EndpointFactory endpoint)
 OpsRuntime::~OpsRuntime() { stop(); }
 
 void OpsRuntime::running() {
+  // The journal has taken its place: the link streams it from its first line.
+  if (cluster_) cluster_->start();
   monitor_.set_running("trading");
   LogFields f;
   view_.log().write(LogLevel::Info, "engine_running", f);
@@ -435,6 +481,8 @@ void OpsRuntime::stop() {
   if (stopped_) return;
   stopped_ = true;
   view_.set_stopping();
+  // The journal is complete: the link streams what is left of it, then a last heartbeat.
+  if (cluster_) cluster_->stop();
   if (endpoint_) endpoint_->stop();
   monitor_.stop();
 }

@@ -25,6 +25,7 @@
 #include "feed/live/live_feed_group.hpp"
 #include "feed/live/overlap_filter.hpp"
 #include "feed/normalizer_stats.hpp"
+#include "ops/cluster/cluster_link.hpp"
 #include "ops/cluster/cluster_status.hpp"
 #include "ops/engine_view.hpp"
 #include "ops/ops_monitor.hpp"
@@ -49,6 +50,7 @@ struct EngineParts {
   EventLog& log;
   const fix::FixVenue* fix = nullptr;  // [exec] venue = "fix": its session and counters
   const feed::BookFeedBase* books = nullptr;  // [book]: the feed's order books and their counters
+  bool journal_resumed = false;  // --resume: the journal goes on (its stream too, [cluster])
 };
 
 class EngineOps final : public ops::EngineView {
@@ -113,6 +115,7 @@ class OpsRuntime {
  private:
   EngineOps view_;
   ops::OpsMonitor monitor_;
+  std::unique_ptr<ops::ClusterLink> cluster_;  // [cluster]
   std::unique_ptr<ops::Endpoint> endpoint_;
   bool stopped_ = false;
 };

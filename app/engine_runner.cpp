@@ -207,7 +207,7 @@ struct Pipeline {
     log_post = opt.mode == ReplayMode::Deterministic;
     EngineParts parts{cfg,         symbols,     *telemetry,  norm_stats, gateway_stats(), overlap.get(),
                       opt.latency, *ring_a,     *ring_b,     *ring_c,    *ring_d,         journal,
-                      heartbeats,  *control,    log,             fix_venue.get(), books()};
+                      heartbeats,  *control,    log,             fix_venue.get(), books(), opt.resume};
     try {
       ops = std::make_unique<OpsRuntime>(parts, opt.ops_endpoint);
     } catch (const std::runtime_error& e) {
@@ -695,7 +695,8 @@ RunReport run_replay(const Config& cfg, const ReplayOptions& opt) {
   // A bad first capture fails here, before any output replaces what was there.
   p->open_capture(opt.captures.front());
   // [ops] in a paced replay (SPEC 12): an as-fast-as-possible replay is over before anyone looks.
-  if (cfg.ops.present && (opt.speed > 0 || opt.packet_rate > 0)) p->start_ops(opt);
+  // [cluster] in any replay: the instance takes part in the firm's limit and streams its journal.
+  if (cfg.cluster.present || (cfg.ops.present && (opt.speed > 0 || opt.packet_rate > 0))) p->start_ops(opt);
   if (const int sig = stop_flag_of(opt).load(std::memory_order_acquire); sig != 0)
     throw StoppedBeforeStart(process_signals::signal_name(sig) + " before the run started: nothing was changed");
   p->start(opt);

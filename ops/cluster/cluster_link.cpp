@@ -232,11 +232,12 @@ void ClusterLink::heartbeat() {
                                  : std::string();
   std::vector<std::string> args{"EVALSHA",
                                 sync_sha_,
-                                "4",
+                                "5",
                                 instance_key_,
                                 keys_.firm_pnl,
                                 keys_.firm_seen,
                                 keys_.firm_state,
+                                keys_.firm_events,
                                 opt_.cfg.instance,
                                 std::to_string(opt_.cfg.instance_ttl_ms),
                                 std::to_string(opt_.cfg.firm_daily_loss_limit),

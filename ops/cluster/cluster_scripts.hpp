@@ -4,13 +4,14 @@
 namespace tp::ops {
 
 // An instance's heartbeat and the firm-wide limit, in one atomic step.
-// KEYS: 1 the instance hash, 2 firm pnl, 3 firm seen, 4 firm state.
+// KEYS: 1 the instance hash, 2 firm pnl, 3 firm seen, 4 firm state, 5 firm events.
 // ARGV: 1 instance, 2 ttl ms, 3 firm limit (raw, > 0), 4 channel, 5 the instance's day P&L (raw),
 //       6.. field, value pairs for the instance hash.
 // Writes the instance hash (expiring after ttl), its P&L and heartbeat (Redis's clock); sums the
 // day P&L of the instances seen within ttl (forgetting the others); when the sum is at or below
 // -limit and the limit is armed, the firm state becomes HALTED (reason firm_loss_limit), its
-// generation goes up, the limit is disarmed and the generation is published. The limit re-arms
+// generation goes up, the limit is disarmed, the change is added to the firm's event stream and the
+// generation is published. The limit re-arms
 // once the sum is back above -limit, so an operator's resume is not undone by the same breach.
 // Returns {state, gen, sum, live instances, reason, by, at_ms, sig}.
 // Raw P&L are sums of Lua doubles: exact while |sum| < 2^53 raw units (90,071,992 in quote currency).
@@ -53,6 +54,8 @@ if sum <= -limit then
     st[4], st[5], st[6], st[7] = 'firm_loss_limit', inst, tostring(now), ''
     redis.call('HSET', KEYS[4], 'state', state, 'gen', gen, 'armed', '0', 'reason', st[4], 'by', inst,
                'at_ms', now, 'sig', '', 'breach_sum', sum_text)
+    redis.call('XADD', KEYS[5], 'MAXLEN', '~', '10000', '*', 'state', state, 'gen', gen, 'reason', st[4], 'by', inst,
+               'at_ms', now, 'sum', sum_text, 'live', live)
     redis.call('PUBLISH', chan, gen)
   end
 elseif not armed then
@@ -62,15 +65,18 @@ return {state, tostring(gen), sum_text, live, st[4] or '', st[5] or '', st[6] or
 )lua";
 
 // An operator's firm-wide command (`tickpipe cluster halt|reduce|resume`).
-// KEYS: 1 firm state. ARGV: 1 state, 2 the generation it was signed against, 3 by, 4 at_ms, 5 sig,
+// KEYS: 1 firm state, 2 firm events. ARGV: 1 state, 2 the generation it was signed against, 3 by, 4 at_ms, 5 sig,
 // 6 channel. Applies only if the generation is still ARGV[2] (else another command came first):
-// the state, reason operator, generation + 1, published. Returns {1, gen} or {0, current gen}.
+// the state, reason operator, generation + 1, added to the firm's event stream, published. Returns
+// {1, gen} or {0, current gen}.
 inline constexpr const char* kFirmCommandScript = R"lua(
 local gen = tonumber(redis.call('HGET', KEYS[1], 'gen') or '0')
 if gen ~= tonumber(ARGV[2]) then return {0, tostring(gen)} end
 gen = gen + 1
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'gen', gen, 'reason', 'operator', 'by', ARGV[3], 'at_ms', ARGV[4],
            'sig', ARGV[5])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'state', ARGV[1], 'gen', gen, 'reason', 'operator',
+           'by', ARGV[3], 'at_ms', ARGV[4])
 redis.call('PUBLISH', ARGV[6], gen)
 return {1, tostring(gen)}
 )lua";

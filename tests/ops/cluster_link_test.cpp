@@ -274,8 +274,8 @@ TEST(ClusterLink, AnOperatorsFirmCommandNeedsTheAdminTokensSignature) {
     const std::string gen = redis.command({"HGET", keys.firm_state, "gen"});
     const std::string g = gen == "(nil)" ? "0" : gen;
     const std::string sig = firm_command_signature(token, "tickpipe", state, g, "ops@desk", "1700000000000");
-    return redis.command({"EVAL", kFirmCommandScript, "1", keys.firm_state, state, g, "ops@desk", "1700000000000", sig,
-                          keys.channel});
+    return redis.command({"EVAL", kFirmCommandScript, "2", keys.firm_state, keys.firm_events, state, g, "ops@desk",
+                          "1700000000000", sig, keys.channel});
   };
   send("HALTED", "wrong-token");
   ASSERT_TRUE(eventually([&] { return l.status().firm_commands_refused.load() == 1; }));
@@ -286,6 +286,8 @@ TEST(ClusterLink, AnOperatorsFirmCommandNeedsTheAdminTokensSignature) {
   ASSERT_TRUE(eventually([&] { return has(e.commands(), AdminAction::Resume); }));
   l.stop();
   EXPECT_EQ(l.status().firm_commands_applied.load(), 2u);
+  // Every firm state change is in the firm's event stream, the refused one too.
+  EXPECT_EQ(redis.xrange_values(keys.firm_events, "state"), (std::vector<std::string>{"HALTED", "HALTED", "ACTIVE"}));
 }
 
 }  // namespace
