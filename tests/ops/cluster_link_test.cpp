@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../peers/redis_server.hpp"
+#include "scripted_engine.hpp"
 #include "core/types/decimal.hpp"
 #include "ops/cluster/cluster_auth.hpp"
 #include "ops/cluster/cluster_keys.hpp"
@@ -25,71 +26,7 @@ namespace tp::ops {
 namespace {
 
 using namespace std::chrono_literals;
-
-// An engine that shows a settable day P&L and state, and acts on cluster commands as the strategy
-// would (the state changes; a halt flattens, which this fake only records).
-class ScriptedEngine final : public EngineView {
- public:
-  ScriptedEngine() : log_file_(std::tmpfile()), log_(LogLevel::Debug, log_file_) {}
-  ~ScriptedEngine() override { std::fclose(log_file_); }
-
-  void set_day_pnl(const std::string& pnl) {
-    const std::lock_guard<std::mutex> g(mu_);
-    day_pnl_ = pnl;
-  }
-  void set_state(const std::string& s) {
-    const std::lock_guard<std::mutex> g(mu_);
-    state_ = s;
-  }
-  std::string state() const {
-    const std::lock_guard<std::mutex> g(mu_);
-    return state_;
-  }
-  std::vector<AdminAction> commands() const {
-    const std::lock_guard<std::mutex> g(mu_);
-    return commands_;
-  }
-  std::string log_text() {
-    std::fflush(log_file_);
-    std::rewind(log_file_);
-    std::string s;
-    char buf[4096];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, log_file_)) > 0;) s.append(buf, n);
-    std::fseek(log_file_, 0, SEEK_END);
-    return s;
-  }
-
-  const StageHeartbeats& heartbeats() const override { return beats_; }
-  HealthFacts health_facts() const override { return {}; }
-  void metrics(PrometheusText&) const override {}
-  std::string state_json() const override {
-    const std::lock_guard<std::mutex> g(mu_);
-    nlohmann::json j;
-    j["state"] = state_;
-    j["state_reason"] = nullptr;
-    j["day_pnl"] = day_pnl_;
-    j["positions"] = nlohmann::json::array({{{"symbol", "BTCUSDT"}, {"qty", "0.5"}, {"entry_price", "60000"},
-                                             {"mark", "60100"}, {"unrealized_pnl", "50"}, {"realized_pnl", "0"}}});
-    return j.dump();
-  }
-  AdminResult admin(AdminAction, std::string_view) override { return {}; }
-  bool cluster_command(AdminAction a) override {
-    const std::lock_guard<std::mutex> g(mu_);
-    commands_.push_back(a);
-    state_ = a == AdminAction::Halt ? "HALTED" : a == AdminAction::Reduce ? "REDUCING" : "ACTIVE";
-    return true;
-  }
-  EventLog& log() override { return log_; }
-
- private:
-  mutable std::mutex mu_;
-  std::string state_ = "ACTIVE";
-  std::string day_pnl_ = "0";
-  std::vector<AdminAction> commands_;
-  StageHeartbeats beats_;
-  std::FILE* log_file_;
-  EventLog log_;
-};
+using testing::ScriptedEngine;
 
 ClusterConfig cluster_config(const testing::RedisServer& redis, const std::string& instance) {
   ClusterConfig c;
