@@ -12,6 +12,8 @@
 //       Redis holds HALTED, polled from here every 100 us) and spread (from there until every
 //       engine has its halt). The reset before each iteration ends just after a heartbeat (the
 //       re-arm), so detect is close to the worst case, one heartbeat.
+//   BM_FirmSyncScript/instances:N
+//       One heartbeat's firm script (sum over N registered instances) from one connection.
 //   BM_JournalStreamThroughput/instances:N
 //       N links each stream a 50,000-line journal file (real journal lines, ~190 bytes) into their
 //       own Redis Stream; time until every stream holds every line. records_per_second is the
@@ -58,6 +60,13 @@ tp::ClusterConfig config_for(const tp::testing::RedisServer& redis, const std::s
   return c;
 }
 
+// "<prefix><i>", appended: GCC 12 misreads "s" + std::string (a false -Wrestrict).
+std::string numbered(const char* prefix, uint64_t i) {
+  std::string s = prefix;
+  s += std::to_string(i);
+  return s;
+}
+
 template <class Pred>
 bool wait_until(Pred pred, std::chrono::milliseconds within) {
   const auto end = Clock::now() + within;
@@ -84,7 +93,7 @@ void BM_FirmHaltLatency(benchmark::State& state) {
   for (std::size_t i = 0; i < n; ++i) {
     engines.push_back(std::make_unique<ScriptedEngine>());
     links.push_back(std::make_unique<ClusterLink>(
-        tp::ops::ClusterLinkOptions{config_for(redis, "i" + std::to_string(i), hb), "", kToken, "", true}, *engines.back()));
+        tp::ops::ClusterLinkOptions{config_for(redis, numbered("i", i), hb), "", kToken, "", true}, *engines.back()));
     links.back()->start();
   }
   if (!wait_until([&] { return links.back()->status().firm_live_instances.load() == n; }, 10s)) {
@@ -181,7 +190,7 @@ void BM_JournalStreamThroughput(benchmark::State& state) {
       // A fresh journal: each run's stream starts empty (the previous one is archived; deleted
       // below, outside the timing).
       links.push_back(std::make_unique<ClusterLink>(
-          tp::ops::ClusterLinkOptions{config_for(redis, "s" + std::to_string(i), 200), "", "", path, true},
+          tp::ops::ClusterLinkOptions{config_for(redis, numbered("s", i), 200), "", "", path, true},
           *engines.back()));
     }
     const auto t0 = Clock::now();
@@ -213,6 +222,43 @@ BENCHMARK(BM_JournalStreamThroughput)
     ->Iterations(3)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
+
+// One heartbeat's firm script with N instances registered (N - 1 of them planted as live), from one
+// connection: round trip plus the script, whose work grows with N. The projection in
+// docs/cluster.md ("How far it scales") multiplies this by N instances x (1000 / heartbeat_ms).
+void BM_FirmSyncScript(benchmark::State& state) {
+  const auto n = state.range(0);
+  tp::testing::RedisServer redis;
+  const tp::ops::ClusterKeys keys("tickpipe");
+  tp::ClusterConfig cfg = config_for(redis, "i0", 200);
+  cfg.instance_ttl_ms = 3'600'000;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  for (int64_t i = 1; i < n; ++i) {
+    const std::string name = numbered("i", static_cast<uint64_t>(i));
+    redis.command({"HSET", keys.firm_pnl, name, "-100000000"});
+    redis.command({"HSET", keys.firm_seen, name, std::to_string(now_ms)});
+  }
+  tp::ops::RedisConnection c(cfg.redis, "", std::chrono::milliseconds(1000));
+  const std::string sha = c.command({"SCRIPT", "LOAD", tp::ops::kFirmSyncScript}).str;
+  const std::vector<std::string> args{"EVALSHA", sha, "5", keys.instance("i0"), keys.firm_pnl, keys.firm_seen,
+                                      keys.firm_state, keys.firm_events, "i0", std::to_string(cfg.instance_ttl_ms),
+                                      std::to_string(cfg.firm_daily_loss_limit), keys.channel, "0", "state", "ACTIVE",
+                                      "day_pnl", "0", "positions", "[]"};
+  for (auto _ : state) {
+    const tp::ops::RedisReply r = c.command(args);
+    if (r.type != tp::ops::RedisReply::Type::Array) {
+      state.SkipWithError(("firm script: " + r.describe()).c_str());
+      return;
+    }
+    if (r.elements[3].integer != n) {
+      state.SkipWithError("the script did not count every instance");
+      return;
+    }
+  }
+  state.counters["scripts_per_second"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_FirmSyncScript)->ArgName("instances")->Arg(3)->Arg(100)->Arg(1000)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

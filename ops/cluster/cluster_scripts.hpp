@@ -28,11 +28,14 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('HSET', KEYS[2], inst, pnl)
 redis.call('HSET', KEYS[3], inst, now)
 local sum, live = 0, 0
+local pnls = {}
+local all = redis.call('HGETALL', KEYS[2])
+for i = 1, #all, 2 do pnls[all[i]] = all[i + 1] end
 local seen = redis.call('HGETALL', KEYS[3])
 for i = 1, #seen, 2 do
   local name, at = seen[i], tonumber(seen[i + 1])
   if now - at <= ttl then
-    local p = redis.call('HGET', KEYS[2], name)
+    local p = pnls[name]
     if p then
       sum = sum + tonumber(p)
       live = live + 1
