@@ -295,8 +295,13 @@ void ClusterLink::read_firm_state() {
 void ClusterLink::apply_firm(const FirmState& f) {
   status_.firm_gen.store(f.gen, std::memory_order_relaxed);
   status_.set_firm_state(f.state);
+  if (f.gen < applied_gen_) {
+    // Redis lost the firm state (a restart without persistence, a failover to a replica that had
+    // not seen it): generations start again, and the next one must not be taken for an old one.
+    log(LogLevel::Warn, "cluster_firm_state_reset", LogFields().add("gen", f.gen).add("was", applied_gen_));
+    applied_gen_ = 0;
+  }
   if (f.gen <= applied_gen_) return;
-  const bool first = applied_gen_ == 0;
   applied_gen_ = f.gen;
   if (f.reason == "operator" &&
       !firm_command_signed(opt_.admin_token, keys_.prefix, f.state, std::to_string(f.gen - 1), f.by, f.at_ms, f.sig)) {
@@ -312,10 +317,15 @@ void ClusterLink::apply_firm(const FirmState& f) {
   bool acted = true;
   if (f.state == "HALTED") {
     view_.cluster_command(AdminAction::Halt);
+    firm_holds_ = true;
   } else if (f.state == "REDUCING") {
     view_.cluster_command(AdminAction::Reduce);
-  } else if (f.state == "ACTIVE" && !first) {
+    firm_holds_ = true;
+  } else if (f.state == "ACTIVE" && firm_holds_) {
+    // Only a halt or reduce the firm caused is lifted: an ACTIVE firm found at start-up, or after
+    // the instance's own halt, changes nothing.
     view_.cluster_command(AdminAction::Resume);
+    firm_holds_ = false;
   } else {
     acted = false;
   }

@@ -80,6 +80,7 @@ class ClusterLink {
   std::string sync_sha_, append_sha_;
   uint64_t acked_ = 0;             // the stream's last line number
   uint64_t applied_gen_ = 0;       // the last firm state generation acted on (0: none this run)
+  bool firm_holds_ = false;        // the instance is halted or reducing because the firm said so
   bool archived_ = false;          // the fresh journal's old stream was dealt with
   bool stream_broken_ = false;     // the stream holds entries tickpipe did not write: not streamed
   int64_t started_ms_ = 0;

@@ -106,6 +106,26 @@ TEST(ClusterLink, AnInstanceThatJoinsAHaltedFirmHalts) {
   l.stop();
 }
 
+// Redis loses the firm state (a restart without persistence): generations start again from 1, and
+// the next halt is not mistaken for one already applied.
+TEST(ClusterLink, AFirmStateLostWithRedisDoesNotHideTheNextHalt) {
+  testing::RedisServer redis;
+  redis.command({"HSET", "tickpipe:firm:state", "state", "HALTED", "gen", "7", "reason", "firm_loss_limit"});
+  ScriptedEngine e;
+  ClusterLink l({cluster_config(redis, "g"), "", "", "", true}, e);
+  l.start();
+  ASSERT_TRUE(eventually([&] { return e.count(AdminAction::Halt) == 1; }));
+  redis.kill();
+  ASSERT_TRUE(eventually([&] { return l.status().link.load() == ClusterLinkState::Down; }));
+  redis.restart();
+  ASSERT_TRUE(eventually([&] { return l.status().link.load() == ClusterLinkState::Up && l.status().firm_gen.load() == 0; }));
+  redis.command({"HSET", "tickpipe:firm:state", "state", "HALTED", "gen", "1", "reason", "firm_loss_limit"});
+  redis.command({"PUBLISH", "tickpipe:firm:control", "1"});
+  ASSERT_TRUE(eventually([&] { return e.count(AdminAction::Halt) == 2; })) << e.log_text();
+  EXPECT_NE(e.log_text().find("event=cluster_firm_state_reset"), std::string::npos);
+  l.stop();
+}
+
 TEST(ClusterLink, TheStreamEqualsTheJournalAcrossARedisCrashAndRestart) {
   testing::RedisServer redis;
   const std::string path = redis.work_dir() + "/journal.jsonl";

@@ -87,3 +87,34 @@ TEST(Health, ReadyAlsoNeedsAStartedEngineThatIsNotStopping) {
 
 }  // namespace
 }  // namespace tp::ops
+
+namespace tp::ops {
+namespace {
+
+// [cluster] (SPEC 13): Redis down is shown, and is a failure only once the instance failed closed.
+TEST(Health, ClusterDownIsShownAndFailsOnlyOnceFailedClosed) {
+  HealthFacts f;
+  f.started = true;
+  f.state = "ACTIVE";
+  f.has_cluster = true;
+  f.cluster = "down";
+  const StallTracker stalls(1000);
+  HealthStatus h = evaluate_health(f, stalls, 0, false);
+  EXPECT_TRUE(h.ok) << "the instance trades on its own limits";
+  auto j = nlohmann::json::parse(health_json(h, f));
+  EXPECT_EQ(j["cluster"], "down");
+  EXPECT_EQ(j["cluster_fail_closed"], false);
+  f.cluster_fail_closed = true;
+  f.state = "REDUCING";
+  h = evaluate_health(f, stalls, 0, false);
+  ASSERT_FALSE(h.ok);
+  ASSERT_EQ(h.reasons.size(), 1u);
+  EXPECT_EQ(h.reasons[0], "cluster down: REDUCING until Redis is back (fail-closed)");
+  HealthFacts none;
+  none.started = true;
+  none.state = "ACTIVE";
+  EXPECT_FALSE(nlohmann::json::parse(health_json(evaluate_health(none, stalls, 0, false), none)).contains("cluster"));
+}
+
+}  // namespace
+}  // namespace tp::ops
