@@ -286,8 +286,11 @@ TEST(FixAllocations, NoneAfterWarmUp) {
                            ", state " + f.state + ", last error '" + f.last_error + "'";
   EXPECT_EQ(g_allocations.load(), 0u) << "first allocation after warm-up: " << g_first_size.load() << " bytes; "
                                       << seen;
-  EXPECT_GT(f.venue.orders_sent, 10u) << "the session traded after the warm-up; " << seen;
-  EXPECT_GT(f.venue.fills, 10u) << seen;
+  // The strategy sends while no order of its symbol is in flight, so how many orders the recording
+  // makes depends on how fast the exchange's fills come back: 20 in a Release build, 8 under ASan.
+  // The warm-up ends after 500 of the 4,000 messages; several orders mean the measured part traded.
+  EXPECT_GE(f.venue.orders_sent, 4u) << "the session traded after the warm-up; " << seen;
+  EXPECT_GE(f.venue.fills, 4u) << seen;
   EXPECT_EQ(f.state, "stopped") << seen;
 }
 
