@@ -43,6 +43,16 @@ int64_t redis_now_ms(ops::RedisConnection& c) {
   return std::strtoll(t.elements[0].str.c_str(), nullptr, 10) * 1000 + std::strtoll(t.elements[1].str.c_str(), nullptr, 10) / 1000;
 }
 
+// An instance's journal lines read and stream records held, from its hash.
+struct Progress {
+  uint64_t lines = 0, acked = 0;
+  static Progress of(const Fields& h) {
+    return {std::strtoull(get(h, "journal_lines", "0").c_str(), nullptr, 10),
+            std::strtoull(get(h, "stream_acked", "0").c_str(), nullptr, 10)};
+  }
+  uint64_t lag() const { return lines > acked ? lines - acked : 0; }
+};
+
 struct Firm {
   Fields state;
   std::vector<std::pair<std::string, Fields>> instances;  // name, its hash (empty: expired)
@@ -89,9 +99,7 @@ int status(const Config& cfg, ops::RedisConnection& c, const ops::ClusterKeys& k
       const int64_t age = f.now_ms - f.seen.at(name);
       i["heartbeat_age_ms"] = age;
       i["live"] = age <= ttl && !h.empty();
-      const uint64_t lines = std::strtoull(get(h, "journal_lines", "0").c_str(), nullptr, 10);
-      const uint64_t acked = std::strtoull(get(h, "stream_acked", "0").c_str(), nullptr, 10);
-      i["stream_lag_records"] = lines > acked ? lines - acked : 0;
+      i["stream_lag_records"] = Progress::of(h).lag();
       j["instances"].push_back(std::move(i));
     }
     out << j.dump(2) << "\n";
@@ -116,13 +124,12 @@ int status(const Config& cfg, ops::RedisConnection& c, const ops::ClusterKeys& k
   for (const auto& [name, h] : f.instances) {
     const int64_t age = f.now_ms - f.seen.at(name);
     const bool is_live = !h.empty() && age <= ttl;
-    const uint64_t lines = std::strtoull(get(h, "journal_lines", "0").c_str(), nullptr, 10);
-    const uint64_t acked = std::strtoull(get(h, "stream_acked", "0").c_str(), nullptr, 10);
+    const Progress pr = Progress::of(h);
     std::ostringstream hb;
     hb << std::fixed << std::setprecision(1) << static_cast<double>(age) / 1000.0 << " s ago";
     out << std::left << std::setw(20) << name << std::setw(10) << (is_live ? get(h, "state", "?") : "GONE")
-        << std::setw(16) << get(h, "day_pnl", "-") << std::setw(12) << hb.str() << std::setw(10) << lines
-        << std::setw(10) << acked << std::setw(6) << (lines > acked ? lines - acked : 0)
+        << std::setw(16) << get(h, "day_pnl", "-") << std::setw(12) << hb.str() << std::setw(10) << pr.lines
+        << std::setw(10) << pr.acked << std::setw(6) << pr.lag()
         << (h.empty() ? "-" : positions_text(get(h, "positions", "[]"))) << "\n";
   }
   return 0;

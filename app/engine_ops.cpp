@@ -371,39 +371,40 @@ std::string EngineOps::state_json() const {
   return j.dump();
 }
 
-bool EngineOps::cluster_command(ops::AdminAction action) {
+namespace {
+// An operator action as the command the strategy takes (SPEC 5): a halt flattens when `flatten_halt`.
+ControlCommand command_for(ops::AdminAction action, CommandSource source, bool flatten_halt) {
   ControlCommand c;
-  c.source = CommandSource::Cluster;
+  c.source = source;
   switch (action) {
     case ops::AdminAction::Reduce: c.state = TradingState::Reducing; break;
     case ops::AdminAction::Halt:
       c.state = TradingState::Halted;
-      c.flatten = true;  // SPEC 13: every instance halts and flattens
+      c.flatten = flatten_halt;
       break;
     case ops::AdminAction::Resume: c.state = TradingState::Active; break;
   }
-  const StrategyTotals t = p_.strategy.totals().read();
-  if (action == ops::AdminAction::Resume && t.state == TradingState::Halted && t.state_reason == StateReason::LossLimit) {
-    return false;
-  }
-  return p_.control.push(c);
+  return c;
+}
+
+// SPEC 5: a halt by the daily loss limit holds for the rest of the day, whoever asks to resume.
+bool resume_refused(ops::AdminAction action, const StrategyTotals& t) {
+  return action == ops::AdminAction::Resume && t.state == TradingState::Halted &&
+         t.state_reason == StateReason::LossLimit;
+}
+}  // namespace
+
+bool EngineOps::cluster_command(ops::AdminAction action) {
+  // SPEC 13: every instance halts and flattens, whatever risk.flatten_on_halt says.
+  if (resume_refused(action, p_.strategy.totals().read())) return false;
+  return p_.control.push(command_for(action, CommandSource::Cluster, /*flatten_halt=*/true));
 }
 
 ops::AdminResult EngineOps::admin(ops::AdminAction action, std::string_view remote_addr) {
   (void)remote_addr;
-  ControlCommand c;
-  c.source = CommandSource::Admin;
-  switch (action) {
-    case ops::AdminAction::Reduce: c.state = TradingState::Reducing; break;
-    case ops::AdminAction::Halt:
-      c.state = TradingState::Halted;
-      c.flatten = p_.cfg.risk.flatten_on_halt;
-      break;
-    case ops::AdminAction::Resume: c.state = TradingState::Active; break;
-  }
+  const ControlCommand c = command_for(action, CommandSource::Admin, p_.cfg.risk.flatten_on_halt);
   const StrategyTotals before = p_.strategy.totals().read();
-  if (action == ops::AdminAction::Resume && before.state == TradingState::Halted &&
-      before.state_reason == StateReason::LossLimit) {
+  if (resume_refused(action, before)) {
     return {409, R"j({"error":"the daily loss limit halted trading for the rest of the day (SPEC 5): resume is refused"})j"};
   }
   if (!p_.control.push(c)) return {503, R"({"error":"the control queue refused the command"})"};

@@ -71,6 +71,15 @@ class Reader {
     return *n->value<int64_t>();
   }
 
+  // An integer key within [lo, hi] into `out` (left as it is when the key is absent).
+  void bounded(std::string_view k, int64_t lo, int64_t hi, int64_t& out) const {
+    if (auto v = integer(k)) {
+      if (*v < lo || *v > hi)
+        fail(src_, node(k), "key '" + key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+      out = *v;
+    }
+  }
+
   std::optional<bool> boolean(std::string_view k) const {
     const toml::node* n = node(k);
     if (n == nullptr) return std::nullopt;
@@ -408,15 +417,8 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     if (const toml::table* mt = r.table("momentum_breakout")) {
       const Reader m(src, *mt, "strategy.momentum_breakout");
       m.only({"lookback", "breakout_bps", "notional", "allow_short", "cooldown_events"});
-      auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
-        if (auto v = m.integer(k)) {
-          if (*v < lo || *v > hi)
-            fail(src, m.node(k), "key '" + m.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-          out = *v;
-        }
-      };
-      bounded("lookback", 1, kMaxEntryLookback, cfg.entry.lookback);
-      bounded("cooldown_events", 0, 1'000'000'000, cfg.entry.cooldown_events);
+      m.bounded("lookback", 1, kMaxEntryLookback, cfg.entry.lookback);
+      m.bounded("cooldown_events", 0, 1'000'000'000, cfg.entry.cooldown_events);
       if (auto v = m.decimal("breakout_bps")) {
         if (*v > 10'000 * kScale)
           fail(src, m.node("breakout_bps"), "key '" + m.key("breakout_bps") + "' must be between 0 and 10000 (basis points)");
@@ -458,20 +460,13 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     const Reader r(src, *t, "feed");
     r.only({"max_message_bytes", "max_out_of_order_bytes", "max_connections", "max_resync_bytes",
             "max_ip_fragment_datagrams", "max_ip_fragment_bytes", "ip_fragment_timeout_ms"});
-    auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
-      if (auto v = r.integer(k)) {
-        if (*v < lo || *v > hi)
-          fail(src, r.node(k), "key '" + r.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-        out = *v;
-      }
-    };
-    bounded("max_message_bytes", 1024, int64_t{1} << 30, cfg.feed.max_message_bytes);
-    bounded("max_out_of_order_bytes", 0, int64_t{1} << 30, cfg.feed.max_out_of_order_bytes);
-    bounded("max_connections", 1, 65536, cfg.feed.max_connections);
-    bounded("max_resync_bytes", 0, int64_t{1} << 30, cfg.feed.max_resync_bytes);
-    bounded("max_ip_fragment_datagrams", 1, 65536, cfg.feed.max_ip_fragment_datagrams);
-    bounded("max_ip_fragment_bytes", 65536, int64_t{1} << 30, cfg.feed.max_ip_fragment_bytes);
-    bounded("ip_fragment_timeout_ms", 1, 3'600'000, cfg.feed.ip_fragment_timeout_ms);
+    r.bounded("max_message_bytes", 1024, int64_t{1} << 30, cfg.feed.max_message_bytes);
+    r.bounded("max_out_of_order_bytes", 0, int64_t{1} << 30, cfg.feed.max_out_of_order_bytes);
+    r.bounded("max_connections", 1, 65536, cfg.feed.max_connections);
+    r.bounded("max_resync_bytes", 0, int64_t{1} << 30, cfg.feed.max_resync_bytes);
+    r.bounded("max_ip_fragment_datagrams", 1, 65536, cfg.feed.max_ip_fragment_datagrams);
+    r.bounded("max_ip_fragment_bytes", 65536, int64_t{1} << 30, cfg.feed.max_ip_fragment_bytes);
+    r.bounded("ip_fragment_timeout_ms", 1, 3'600'000, cfg.feed.ip_fragment_timeout_ms);
   }
 
   if (const toml::table* t = top.table("journal")) {
@@ -535,16 +530,9 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     }
     lc.compression = r.boolean("compression").value_or(false);
     lc.ca_file = r.string("ca_file").value_or("");
-    auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
-      if (auto v = r.integer(k)) {
-        if (*v < lo || *v > hi)
-          fail(src, r.node(k), "key '" + r.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-        out = *v;
-      }
-    };
-    bounded("stale_after_ms", 1, 86'400'000, lc.stale_after_ms);
-    bounded("reconnect_min_ms", 1, 3'600'000, lc.reconnect_min_ms);
-    bounded("reconnect_max_ms", 1, 3'600'000, lc.reconnect_max_ms);
+    r.bounded("stale_after_ms", 1, 86'400'000, lc.stale_after_ms);
+    r.bounded("reconnect_min_ms", 1, 3'600'000, lc.reconnect_min_ms);
+    r.bounded("reconnect_max_ms", 1, 3'600'000, lc.reconnect_max_ms);
     if (lc.reconnect_max_ms < lc.reconnect_min_ms)
       fail(src, r.node("reconnect_max_ms") ? r.node("reconnect_max_ms") : r.node("reconnect_min_ms"),
            "key 'live.reconnect_max_ms' must not be below 'live.reconnect_min_ms'");
@@ -628,17 +616,10 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     fc.reset_on_logon = r.boolean("reset_on_logon").value_or(false);
     fc.username = r.string("username").value_or("");
     fc.password_env = r.string("password_env").value_or("");
-    auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
-      if (auto v = r.integer(k)) {
-        if (*v < lo || *v > hi)
-          fail(src, r.node(k), "key '" + r.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-        out = *v;
-      }
-    };
-    bounded("reconnect_min_ms", 1, 3'600'000, fc.reconnect_min_ms);
-    bounded("reconnect_max_ms", 1, 3'600'000, fc.reconnect_max_ms);
-    bounded("logon_timeout_ms", 100, 600'000, fc.logon_timeout_ms);
-    bounded("shutdown_wait_ms", 0, 600'000, fc.shutdown_wait_ms);
+    r.bounded("reconnect_min_ms", 1, 3'600'000, fc.reconnect_min_ms);
+    r.bounded("reconnect_max_ms", 1, 3'600'000, fc.reconnect_max_ms);
+    r.bounded("logon_timeout_ms", 100, 600'000, fc.logon_timeout_ms);
+    r.bounded("shutdown_wait_ms", 0, 600'000, fc.shutdown_wait_ms);
     if (fc.reconnect_max_ms < fc.reconnect_min_ms)
       fail(src, r.node("reconnect_max_ms") ? r.node("reconnect_max_ms") : r.node("reconnect_min_ms"),
            "key 'fix.reconnect_max_ms' must not be below 'fix.reconnect_min_ms'");
@@ -672,18 +653,11 @@ Config parse_config(std::string_view toml_text, const std::string& src) {
     cc.firm_daily_loss_limit = *r.decimal("firm_daily_loss_limit");
     if (cc.firm_daily_loss_limit <= 0)
       fail(src, r.node("firm_daily_loss_limit"), "key 'cluster.firm_daily_loss_limit' must be above 0");
-    auto bounded = [&](std::string_view k, int64_t lo, int64_t hi, int64_t& out) {
-      if (auto v = r.integer(k)) {
-        if (*v < lo || *v > hi)
-          fail(src, r.node(k), "key '" + r.key(k) + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-        out = *v;
-      }
-    };
-    bounded("fail_closed_after_ms", 100, 3'600'000, cc.fail_closed_after_ms);
-    bounded("heartbeat_ms", 10, 60'000, cc.heartbeat_ms);
-    bounded("instance_ttl_ms", 100, 3'600'000, cc.instance_ttl_ms);
-    bounded("stream_maxlen", 1000, 1'000'000'000, cc.stream_maxlen);
-    bounded("timeout_ms", 10, 60'000, cc.timeout_ms);
+    r.bounded("fail_closed_after_ms", 100, 3'600'000, cc.fail_closed_after_ms);
+    r.bounded("heartbeat_ms", 10, 60'000, cc.heartbeat_ms);
+    r.bounded("instance_ttl_ms", 100, 3'600'000, cc.instance_ttl_ms);
+    r.bounded("stream_maxlen", 1000, 1'000'000'000, cc.stream_maxlen);
+    r.bounded("timeout_ms", 10, 60'000, cc.timeout_ms);
     if (cc.instance_ttl_ms < 3 * cc.heartbeat_ms)
       fail(src, r.node("instance_ttl_ms") ? r.node("instance_ttl_ms") : r.node("heartbeat_ms"),
            "key 'cluster.instance_ttl_ms' must be at least 3 x 'cluster.heartbeat_ms' (an instance must not expire "

@@ -94,17 +94,8 @@ bool ClusterLink::connect() {
     append_sha_ = script_sha(kStreamAppendScript);
     sync_stream_position();
   } catch (const std::exception& e) {
-    main_.reset();
-    sub_.reset();
     status_.connect_failures.fetch_add(1, std::memory_order_relaxed);
-    status_.set_error(e.what());
-    if (!down_) {
-      down_ = true;
-      down_since_ = Clock::now();
-      status_.down_since_ms.store(wall_ms(), std::memory_order_relaxed);
-      status_.link.store(ClusterLinkState::Down, std::memory_order_release);
-      log(LogLevel::Warn, "cluster_down", LogFields().add("redis", opt_.cfg.redis_url).add("error", e.what()));
-    }
+    disconnect(e.what());
     return false;
   }
   status_.connects.fetch_add(1, std::memory_order_relaxed);
@@ -117,15 +108,16 @@ bool ClusterLink::connect() {
   return true;
 }
 
+// The link is down (a failed connect, or a connection that failed): the clock towards fail-closed
+// starts at the first failure, and the log says so once.
 void ClusterLink::disconnect(const std::string& why) {
   main_.reset();
   sub_.reset();
   status_.set_error(why);
-  if (!down_) {
-    down_ = true;
-    down_since_ = Clock::now();
-    status_.down_since_ms.store(wall_ms(), std::memory_order_relaxed);
-  }
+  if (down_) return;
+  down_ = true;
+  down_since_ = Clock::now();
+  status_.down_since_ms.store(wall_ms(), std::memory_order_relaxed);
   status_.link.store(ClusterLinkState::Down, std::memory_order_release);
   log(LogLevel::Warn, "cluster_down", LogFields().add("redis", opt_.cfg.redis_url).add("error", why));
 }
@@ -263,13 +255,7 @@ void ClusterLink::heartbeat() {
   status_.heartbeats.fetch_add(1, std::memory_order_relaxed);
   status_.firm_day_pnl_raw.store(std::strtoll(at(r, 2).str.c_str(), nullptr, 10), std::memory_order_relaxed);
   status_.firm_live_instances.store(to_u64(at(r, 3)), std::memory_order_relaxed);
-  FirmState f;
-  f.state = at(r, 0).str;
-  f.gen = to_u64(at(r, 1));
-  f.reason = at(r, 4).str;
-  f.by = at(r, 5).str;
-  f.at_ms = at(r, 6).str;
-  f.sig = at(r, 7).str;
+  const FirmState f = firm_state_at(r, 4);
   apply_firm(f);
   // Back from fail-closed: the REDUCING it caused ends, unless the firm says otherwise.
   if (status_.fail_closed.load(std::memory_order_relaxed)) {
@@ -279,17 +265,23 @@ void ClusterLink::heartbeat() {
   }
 }
 
+// A firm state from a reply that holds state and gen first, and reason, by, at_ms, sig from `rest`
+// on (the sync script's return value, an HMGET of the firm hash). A missing state is ACTIVE.
+ClusterLink::FirmState ClusterLink::firm_state_at(const RedisReply& r, std::size_t rest) {
+  FirmState f;
+  if (!at(r, 0).is_nil()) f.state = at(r, 0).str;
+  f.gen = to_u64(at(r, 1));
+  f.reason = at(r, rest).str;
+  f.by = at(r, rest + 1).str;
+  f.at_ms = at(r, rest + 2).str;
+  f.sig = at(r, rest + 3).str;
+  return f;
+}
+
 void ClusterLink::read_firm_state() {
   const RedisReply r = main_->command({"HMGET", keys_.firm_state, "state", "gen", "reason", "by", "at_ms", "sig"});
   if (r.type != RedisReply::Type::Array) throw RedisError("redis: HMGET " + keys_.firm_state + ": " + r.describe());
-  FirmState f;
-  f.state = at(r, 0).is_nil() ? "ACTIVE" : at(r, 0).str;
-  f.gen = to_u64(at(r, 1));
-  f.reason = at(r, 2).str;
-  f.by = at(r, 3).str;
-  f.at_ms = at(r, 4).str;
-  f.sig = at(r, 5).str;
-  apply_firm(f);
+  apply_firm(firm_state_at(r, 2));
 }
 
 void ClusterLink::apply_firm(const FirmState& f) {

@@ -61,6 +61,7 @@ class ClusterLink {
   bool connect();
   void disconnect(const std::string& why);
   void heartbeat();
+  static FirmState firm_state_at(const RedisReply& r, std::size_t rest);
   void read_firm_state();
   void apply_firm(const FirmState& f);
   void sync_stream_position();

@@ -16,22 +16,13 @@
 
 #include "../peers/ws_market_server.hpp"
 #include "cli_runner.hpp"
+#include "soak_checks.hpp"
 
 namespace tp {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
-long rss_kib(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  return -1;
-}
+using testing::kSanitized;
+using testing::rss_kib;
 
 TEST(LiveSoak, ManyDropsAtAHighRateLoseNothingAndMemoryStaysFlat) {
   const char* env = std::getenv("TP_SOAK_SECONDS");

@@ -4,23 +4,14 @@
 
 #include <string>
 
+#include "config_snippets.hpp"
 #include "core/config/config.hpp"
 
 namespace tp {
 namespace {
 
-constexpr const char* kOneSymbol = "[[symbols]]\nname = \"BTCUSDT\"\nlot_step = \"0.00001\"\n";
-
-Config parse(const std::string& extra) { return parse_config(std::string(kOneSymbol) + extra, "t.toml"); }
-
-std::string error_of(const std::string& extra) {
-  try {
-    parse(extra);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+Config parse(const std::string& extra) { return testing::parse_one_symbol(extra); }
+std::string error_of(const std::string& extra) { return testing::one_symbol_error(extra); }
 
 TEST(ConfigBook, AbsentMeansNoBookAndTheTouchModel) {
   const Config c = parse("");

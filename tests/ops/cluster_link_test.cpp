@@ -3,7 +3,16 @@
 // journal stream equals the journal file across a Redis crash and restart, an unreachable Redis
 // fails closed after the configured time and is recovered from, and an operator's firm command is
 // applied only with the admin token's signature.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <atomic>
 
 #include <chrono>
 #include <cstdio>
@@ -218,6 +227,88 @@ TEST(ClusterLink, AnUnreachableRedisFailsClosedAfterTheConfiguredTimeAndRecovers
   EXPECT_FALSE(l.status().fail_closed.load());
   EXPECT_EQ(e.state(), "ACTIVE");
   l.stop();
+}
+
+// Redis stalls (SIGSTOP): every command times out, the link is down, the instance fails closed; once
+// Redis runs again (SIGCONT) the link recovers and the stream still equals the journal.
+TEST(ClusterLink, AStalledRedisTimesOutFailsClosedAndRecovers) {
+  testing::RedisServer redis;
+  const std::string path = redis.work_dir() + "/journal.jsonl";
+  std::ofstream j(path);
+  for (int i = 1; i <= 100; ++i) j << "{\"n\":" << i << "}\n";
+  j.flush();
+  ScriptedEngine e;
+  ClusterLink l({cluster_config(redis, "st"), "", "", path, true}, e);
+  l.start();
+  ASSERT_TRUE(eventually([&] { return l.status().stream_acked.load() == 100; }));
+  ASSERT_EQ(::kill(redis.pid(), SIGSTOP), 0);
+  for (int i = 101; i <= 200; ++i) j << "{\"n\":" << i << "}\n";
+  j.flush();
+  ASSERT_TRUE(eventually([&] { return has(e.commands(), AdminAction::Reduce); }, 10s)) << e.log_text();
+  EXPECT_EQ(l.status().link.load(), ClusterLinkState::Down);
+  EXPECT_NE(l.status().last_error().find("timed out"), std::string::npos) << l.status().last_error();
+  ASSERT_EQ(::kill(redis.pid(), SIGCONT), 0);
+  ASSERT_TRUE(eventually([&] { return has(e.commands(), AdminAction::Resume); }, 10s)) << e.log_text();
+  ASSERT_TRUE(eventually([&] { return l.status().stream_acked.load() == 200; }));
+  l.stop();
+  const auto stream = redis.xrange_values("tickpipe:journal:st", "r");
+  ASSERT_EQ(stream.size(), 200u);
+  for (int i = 1; i <= 200; ++i) ASSERT_EQ(stream[i - 1], "{\"n\":" + std::to_string(i) + "}");
+}
+
+// Something that is not Redis answers on the port (garbage, then the connection closed): a
+// protocol error, counted as a failed connect and retried; the instance fails closed, nothing crashes.
+TEST(ClusterLink, GarbageInsteadOfRedisIsAFailedConnectNotACrash) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  std::atomic<bool> done{false};
+  std::atomic<int> accepted{0};
+  std::thread garbage([&] {
+    while (!done.load()) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      const int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      ++accepted;
+      static constexpr char kJunk[] = "\x16\x03\x01 this is no RESP at all\r\n";
+      [[maybe_unused]] const ssize_t n = ::send(c, kJunk, sizeof kJunk - 1, MSG_NOSIGNAL);
+      ::close(c);
+    }
+  });
+  ClusterConfig c;
+  c.present = true;
+  c.redis_url = "redis://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/0";
+  std::string why;
+  c.redis = *parse_redis_url(c.redis_url, why);
+  c.instance = "junk";
+  parse_fixed("1000", c.firm_daily_loss_limit);
+  c.heartbeat_ms = 20;
+  c.fail_closed_after_ms = 300;
+  c.timeout_ms = 300;
+  ScriptedEngine e;
+  {
+    ClusterLink l({c, "", "", "", true}, e);
+    l.start();
+    const bool reduced = eventually([&] { return has(e.commands(), AdminAction::Reduce); });
+    const bool retried = eventually([&] { return l.status().connect_failures.load() >= 2; });
+    l.stop();
+    EXPECT_TRUE(reduced) << e.log_text();
+    EXPECT_TRUE(retried);
+    EXPECT_EQ(l.status().connects.load(), 0u);
+    EXPECT_FALSE(l.status().last_error().empty());
+  }
+  done = true;
+  garbage.join();
+  ::close(fd);
+  EXPECT_GE(accepted.load(), 2);
+  EXPECT_NE(e.log_text().find("event=cluster_down"), std::string::npos);
 }
 
 TEST(ClusterLink, AnOperatorsFirmCommandNeedsTheAdminTokensSignature) {

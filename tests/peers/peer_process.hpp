@@ -131,6 +131,30 @@ inline pid_t wait_child(pid_t pid, int* status, int flags) {
   }
 }
 
+// One look (or, `block`, a wait) at a child: true when it is gone - reaped here (its wait status in
+// `status`, `reaped_here` set) or by someone else (ECHILD: waitpid(-1, ...)); false while it runs.
+inline bool reap_child(pid_t pid, bool block, int& status, bool& reaped_here) {
+  reaped_here = false;
+  const pid_t r = wait_child(pid, &status, block ? 0 : WNOHANG);
+  if (r == pid) reaped_here = true;
+  return r == pid || r < 0;
+}
+
+// SIGTERM, up to `grace` for it to go (polling `try_reap(false)`), then SIGKILL and
+// `try_reap(true)`. The stop every peer launcher shares.
+template <class TryReap>
+void terminate_child(pid_t pid, std::chrono::milliseconds grace, TryReap&& try_reap) {
+  if (grace.count() > 0 && ::kill(pid, SIGTERM) == 0) {
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (try_reap(false)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  ::kill(pid, SIGKILL);
+  try_reap(true);
+}
+
 inline std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
@@ -281,16 +305,11 @@ class PeerProcess {
   bool try_reap(bool block) {
     if (reaped_) return true;
     int status = 0;
-    const pid_t r = ws_peer_detail::wait_child(pid_, &status, block ? 0 : WNOHANG);
-    if (r == pid_) {
-      record_exit(status);
-      return true;
-    }
-    if (r < 0) {  // ECHILD: someone else reaped it (waitpid(-1, ...)); nothing left to wait for
-      reaped_ = true;
-      return true;
-    }
-    return false;
+    bool here = false;
+    if (!ws_peer_detail::reap_child(pid_, block, status, here)) return false;
+    if (here) record_exit(status);
+    reaped_ = true;
+    return true;
   }
 
   void record_exit(int status) {

@@ -353,15 +353,7 @@ class PrometheusServer {
   // SIGTERM, up to `grace` for it to exit, then SIGKILL; reaps it. Idempotent.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5)) {
     if (reaped_ || pid_ <= 0) return;
-    if (grace.count() > 0 && ::kill(pid_, SIGTERM) == 0) {
-      const auto deadline = std::chrono::steady_clock::now() + grace;
-      while (std::chrono::steady_clock::now() < deadline) {
-        if (try_reap(false)) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-    }
-    ::kill(pid_, SIGKILL);
-    try_reap(true);
+    ws_peer_detail::terminate_child(pid_, grace, [this](bool block) { return try_reap(block); });
   }
 
  private:
@@ -514,17 +506,11 @@ class PrometheusServer {
   bool try_reap(bool block) {
     if (reaped_ || pid_ <= 0) return true;
     int status = 0;
-    const pid_t r = ws_peer_detail::wait_child(pid_, &status, block ? 0 : WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
-      exit_status_ = status;
-      return true;
-    }
-    if (r < 0) {  // ECHILD: someone else reaped it
-      reaped_ = true;
-      return true;
-    }
-    return false;
+    bool here = false;
+    if (!ws_peer_detail::reap_child(pid_, block, status, here)) return false;
+    if (here) exit_status_ = status;
+    reaped_ = true;
+    return true;
   }
 
   std::string work_dir_;

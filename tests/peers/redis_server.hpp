@@ -29,8 +29,9 @@
 //   bulk string $3 abc         -> abc            (the bytes as they are)
 //   nil bulk $-1, nil array *-1 -> (nil)
 //   array                      -> a JSON-like list, no spaces: ["a","b",["c"],5,null]
-//                                 strings (bulk or simple) quoted with JSON escapes (\" \\ \n \r \t
-//                                 \b \f, other bytes below 0x20 as \u00XX, bytes >= 0x80 as they are),
+//                                 strings (bulk or simple) quoted with nlohmann's JSON escapes
+//                                 (\" \\ \n \r \t \b \f, other bytes below 0x20 as \u00XX; bytes
+//                                 that are not UTF-8 become U+FFFD),
 //                                 integers bare, nil as null, nested arrays nested, an error element
 //                                 (inside an EXEC result, say) as {"error":"ERR x"} (not thrown).
 // Only RESP2 (what Redis speaks unless a connection sends HELLO 3; each command has a fresh
@@ -61,6 +62,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace tp::testing {
 
@@ -194,31 +197,9 @@ inline std::optional<RespValue> parse_reply(const std::string& buf, std::size_t&
   return v;
 }
 
-// A JSON string literal for `s` (see the rendering notes at the top).
+// A JSON string literal for `s` (nlohmann's escaping; bytes that are not UTF-8 become U+FFFD).
 inline void append_quoted(std::string& out, const std::string& s) {
-  out.push_back('"');
-  for (const char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      default:
-        if (c < 0x20) {
-          const char hex[] = "0123456789abcdef";
-          out.append("\\u00");
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 0xF]);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
+  out.append(nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // An array element (or the array itself) in the JSON-like rendering.
@@ -450,15 +431,7 @@ class RedisServer {
   // SIGTERM, up to `grace` for it to exit, then SIGKILL; reaps it. Idempotent.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5)) {
     if (reaped_ || pid_ <= 0) return;
-    if (grace.count() > 0 && ::kill(pid_, SIGTERM) == 0) {
-      const auto deadline = std::chrono::steady_clock::now() + grace;
-      while (std::chrono::steady_clock::now() < deadline) {
-        if (try_reap(false)) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-    }
-    ::kill(pid_, SIGKILL);
-    try_reap(true);
+    ws_peer_detail::terminate_child(pid_, grace, [this](bool block) { return try_reap(block); });
   }
 
   // A crash: SIGKILL at once, reaped. Nothing to do when it has already ended.
@@ -635,17 +608,11 @@ class RedisServer {
   bool try_reap(bool block) const {
     if (reaped_) return true;
     int status = 0;
-    const pid_t r = ws_peer_detail::wait_child(pid_, &status, block ? 0 : WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
-      exit_status_ = status;
-      return true;
-    }
-    if (r < 0) {  // ECHILD: someone else reaped it (waitpid(-1, ...)); nothing left to wait for
-      reaped_ = true;
-      return true;
-    }
-    return false;
+    bool here = false;
+    if (!ws_peer_detail::reap_child(pid_, block, status, here)) return false;
+    if (here) exit_status_ = status;
+    reaped_ = true;
+    return true;
   }
 
   void remove_work_dir() noexcept {
